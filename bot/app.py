@@ -1,0 +1,34 @@
+"""The aiohttp application: every HTTP route of Sapa on one server."""
+
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from aiohttp import web
+
+from bot import api
+from bot.config import Settings
+from bot.handlers import rest
+from bot.httputil import error_middleware
+from bot.runtime import Runtime, running
+from bot.shopdata.model import ShopData
+
+RUNTIME = web.AppKey("runtime", Runtime)
+
+
+def create_app(settings: Settings, shop: ShopData) -> web.Application:
+    """An application serving ``shop``; the bot starts with the app and stops with it."""
+    app = web.Application(middlewares=[error_middleware])
+
+    async def bot_runtime(app: web.Application) -> AsyncIterator[None]:
+        async with running(settings, shop) as runtime:
+            app[RUNTIME] = runtime
+            app[rest.ENGINE] = runtime.engine
+            app[api.NLU] = runtime.nlu
+            app[api.STORE] = runtime.store
+            yield
+
+    app.cleanup_ctx.append(bot_runtime)
+    rest.add_routes(app)
+    api.add_routes(app)
+    return app

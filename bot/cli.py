@@ -1,0 +1,160 @@
+"""The ``sapa`` command: run, check, nlu test, chat."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from bot.config import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return args.handler(args) or 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sapa", description="Sapa — the shop assistant.")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the web server (REST, widget, console, Telegram)")
+    _data_dir_arg(run)
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
+    run.set_defaults(handler=_run)
+
+    check = commands.add_parser("check", help="validate every data file")
+    _data_dir_arg(check)
+    check.set_defaults(handler=_check)
+
+    nlu = commands.add_parser("nlu", help="NLU tools")
+    nlu_commands = nlu.add_subparsers(title="nlu commands", metavar="COMMAND")
+    nlu_test = nlu_commands.add_parser("test", help="evaluate intent classification on a Rasa NLU file")
+    nlu_test.add_argument("--data", required=True, type=Path, help="Rasa-format NLU YAML to test on")
+    _data_dir_arg(nlu_test)
+    nlu_test.add_argument("--train", type=Path, help="train on this file alone instead of the data dir")
+    nlu_test.add_argument("--json", type=Path, dest="json_out", help="write the figures as JSON here")
+    nlu_test.set_defaults(handler=_nlu_test)
+    nlu.set_defaults(handler=lambda args: (nlu.print_help(), 2)[1])
+
+    chat = commands.add_parser("chat", help="talk to the bot in the terminal")
+    _data_dir_arg(chat)
+    chat.add_argument("--lang", choices=("id", "en"), help="answer in this language")
+    chat.set_defaults(handler=_chat)
+    return parser
+
+
+def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=Path("data"), help="default: ./data")
+
+
+def _load_shop_or_exit(data_dir: Path):
+    from bot.shopdata.loader import DataError, load_shop
+
+    if not data_dir.is_dir():
+        print(f"{data_dir}: data dir not found", file=sys.stderr)
+        raise SystemExit(1)
+    try:
+        return load_shop(data_dir)
+    except DataError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {data_dir}; not starting.", file=sys.stderr)
+        raise SystemExit(1)
+
+
+# -- run -----------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env(data_dir=args.data_dir, host=args.host, port=args.port, workers=args.workers)
+    shop = _load_shop_or_exit(settings.data_dir)
+    return serve(settings, shop)
+
+
+# -- check ---------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.shopdata.loader import check_data_dir, load_shop
+
+    if not args.data_dir.is_dir():
+        print(f"{args.data_dir}: data dir not found", file=sys.stderr)
+        return 1
+    problems = check_data_dir(args.data_dir)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    shop = load_shop(args.data_dir)
+    print(
+        f"{args.data_dir}: OK — {len(shop.faqs)} FAQ entries, {len(shop.nlu_examples)} NLU examples, "
+        f"{len(shop.products)} products."
+    )
+    return 0
+
+
+# -- nlu test ------------------------------------------------------------------
+
+
+def _nlu_test(args: argparse.Namespace) -> int:
+    from bot.nlu import train_for_shop, train_model
+    from bot.nlu.evaluate import evaluate, format_report
+    from bot.shopdata.loader import DataError, read_nlu_file
+
+    try:
+        test_examples = read_nlu_file(args.data)
+        train_examples = read_nlu_file(args.train) if args.train else None
+    except DataError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+    started = time.perf_counter()
+    if train_examples is not None:
+        model = train_model(train_examples)
+    else:
+        model = train_for_shop(_load_shop_or_exit(args.data_dir))
+    train_seconds = time.perf_counter() - started
+
+    report = evaluate(model, test_examples, train_seconds=train_seconds)
+    print(format_report(report))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return 0
+
+
+# -- chat ----------------------------------------------------------------------
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.terminal import chat
+
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings.from_env(data_dir=args.data_dir)
+    shop = _load_shop_or_exit(settings.data_dir)
+    sender = os.environ.get("USER") or "terminal"
+    return asyncio.run(chat(settings, shop, sender=sender, lang=args.lang))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

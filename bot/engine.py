@@ -1,0 +1,317 @@
+"""One conversation turn: lock → load → understand → decide → act → persist → reply.
+
+The engine knows no platform: channel adapters hand it an
+:class:`~bot.types.IncomingMessage` and deliver the replies it returns. It is
+the only writer of conversation turns, and a reply is returned only after the
+turn is committed, so anything a customer has seen is already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import Any, Protocol
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import flows, intents, metrics
+from bot.bus import Bus
+from bot.flows import slots
+from bot.flows.context import FlowContext
+from bot.locks import ConversationLocks
+from bot.nlu.language import detect_language
+from bot.policy import choose_action
+from bot.store.records import ConversationChanges, ConversationRecord, NewMessage, StoredMessage
+from bot.types import (
+    Button,
+    ConversationStatus,
+    IncomingMessage,
+    IntentScore,
+    Lang,
+    OutgoingMessage,
+    ParseResult,
+    TurnInfo,
+    TurnResult,
+)
+
+log = logging.getLogger(__name__)
+
+# Slots the engine keeps in the conversation's state between turns.
+_PERSISTED_SLOTS = (slots.MISSES, slots.PENDING_OFFER)
+
+
+class Understander(Protocol):
+    def parse(self, text: str, lang: Lang | None = None) -> ParseResult: ...
+
+
+class Engine:
+    """Runs turns for every channel.
+
+    :param store: the conversation store (:class:`bot.store.Store`).
+    :param nlu: the trained NLU model.
+    :param flow_context: the shop data and texts the actions read.
+    :param bus: where committed messages are announced to live views.
+    :param locks: per-conversation locks.
+    """
+
+    def __init__(
+        self,
+        *,
+        store,
+        nlu: Understander,
+        flow_context: FlowContext,
+        bus: Bus,
+        locks: ConversationLocks,
+        default_lang: Lang = "id",
+    ) -> None:
+        self.store = store
+        self.nlu = nlu
+        self.flow_context = flow_context
+        self.bus = bus
+        self.locks = locks
+        self.default_lang = default_lang
+        flows.context.install(flow_context)
+        self.actions: dict[str, Action] = {cls().name(): cls() for cls in _action_classes()}
+
+    async def handle(self, message: IncomingMessage) -> TurnResult:
+        """Answer one customer message; returns after the turn is committed."""
+        started = time.perf_counter()
+        async with self.locks.hold(f"{message.channel}:{message.sender_id}"):
+            conversation = await self.store.open_conversation(
+                message.channel, message.sender_id, message.lang_hint
+            )
+            if message.client_id:
+                earlier = await self.store.find_by_client_id(conversation.id, message.client_id)
+                if earlier is not None:
+                    return await self._replay(conversation, earlier)
+            if conversation.status == ConversationStatus.WITH_AGENT:
+                result, stored = await self._relay_to_agent(message, conversation)
+            else:
+                result, stored = await self._answer(message, conversation)
+        await self._announce(result, stored)
+        metrics.observe_turn(message.channel, result.info, time.perf_counter() - started)
+        return result
+
+    # -- the bot answers ------------------------------------------------------
+
+    async def _answer(
+        self, message: IncomingMessage, conversation: ConversationRecord
+    ) -> tuple[TurnResult, list[StoredMessage]]:
+        lang = self._language(message, conversation)
+        parse = self._understand(message.text, lang)
+        state = dict(conversation.state or {})
+        action_name = choose_action(parse, state)
+        tracker = self._tracker(message, conversation, parse, state, lang)
+        dispatcher = CollectingDispatcher()
+        events = await self.actions[action_name].run(dispatcher, tracker, {})
+
+        handoff = False
+        for event in events:
+            if event.get("event") != "slot":
+                continue
+            if event["name"] == slots.HANDOFF:
+                handoff = bool(event["value"])
+            elif event["name"] in _PERSISTED_SLOTS:
+                if event["value"] is None:
+                    state.pop(event["name"], None)
+                else:
+                    state[event["name"]] = event["value"]
+
+        status = conversation.status
+        if handoff and status == ConversationStatus.BOT:
+            status = ConversationStatus.WAITING_FOR_AGENT
+        replies = tuple(_outgoing(m) for m in dispatcher.messages)
+        turn = await self.store.record_turn(
+            conversation.id,
+            NewMessage(
+                sender_type="customer",
+                text=message.text,
+                attachments=[_attachment_dict(a) for a in message.attachments],
+                nlu=_nlu_record(parse, action_name),
+                client_id=message.client_id,
+            ),
+            [NewMessage(sender_type="bot", text=r.text, buttons=_buttons_json(r.buttons)) for r in replies],
+            ConversationChanges(
+                status=status if status != conversation.status else None,
+                lang=lang if lang != conversation.lang else None,
+                state=state,
+            ),
+        )
+        info = TurnInfo(
+            intent=parse.intent.name,
+            confidence=parse.intent.confidence,
+            faq_id=parse.faq_id,
+            lang=lang,
+            handoff=handoff,
+            conversation_id=conversation.id,
+            status=turn.conversation.status,
+        )
+        return TurnResult(replies=replies, info=info), turn.messages
+
+    def _language(self, message: IncomingMessage, conversation: ConversationRecord) -> Lang:
+        """The customer's explicit choice wins; otherwise what they write, and for
+        messages too short to tell ("ok", "👍"), the language so far."""
+        if message.lang_hint in ("id", "en"):
+            return message.lang_hint
+        current: Lang = conversation.lang if conversation.lang in ("id", "en") else self.default_lang
+        if _payload_intent(message.text) is not None:
+            return current
+        return detect_language(message.text, default=current)
+
+    def _understand(self, text: str, lang: Lang) -> ParseResult:
+        payload = _payload_intent(text)
+        if payload is not None and self._known_intent(payload):
+            score = IntentScore(payload, 1.0)
+            return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,))
+        started = time.perf_counter()
+        parse = self.nlu.parse(text, lang)
+        metrics.NLU_SECONDS.observe(time.perf_counter() - started)
+        return replace(parse, lang=lang)
+
+    def _known_intent(self, name: str) -> bool:
+        if intents.is_faq(name):
+            return self.flow_context.shop.faq(name[len(intents.FAQ_PREFIX) :]) is not None
+        return name in intents.BUILTIN
+
+    def _tracker(
+        self,
+        message: IncomingMessage,
+        conversation: ConversationRecord,
+        parse: ParseResult,
+        state: dict[str, Any],
+        lang: Lang,
+    ) -> Tracker:
+        latest = parse.as_dict()
+        latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in parse.suggestions]
+        return Tracker(
+            sender_id=f"{message.channel}:{message.sender_id}",
+            slots={**state, slots.LANG: lang, slots.STATUS: conversation.status},
+            latest_message=latest,
+            events=[],
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name=None,
+        )
+
+    # -- an agent holds the conversation ---------------------------------------
+
+    async def _relay_to_agent(
+        self, message: IncomingMessage, conversation: ConversationRecord
+    ) -> tuple[TurnResult, list[StoredMessage]]:
+        """The bot stays quiet; the message is stored and announced to the agent."""
+        lang = self._language(message, conversation)
+        parse = self._understand(message.text, lang)
+        turn = await self.store.record_turn(
+            conversation.id,
+            NewMessage(
+                sender_type="customer",
+                text=message.text,
+                attachments=[_attachment_dict(a) for a in message.attachments],
+                nlu=_nlu_record(parse, None),
+                client_id=message.client_id,
+            ),
+            [],
+            ConversationChanges(lang=lang if lang != conversation.lang else None),
+        )
+        info = TurnInfo(
+            intent=parse.intent.name,
+            confidence=parse.intent.confidence,
+            faq_id=None,
+            lang=lang,
+            handoff=False,
+            conversation_id=conversation.id,
+            status=turn.conversation.status,
+        )
+        return TurnResult(replies=(), info=info), turn.messages
+
+    # -- resends and announcements ------------------------------------------
+
+    async def _replay(self, conversation: ConversationRecord, earlier: StoredMessage) -> TurnResult:
+        """A resend of a message we already answered: the same replies, nothing new stored."""
+        later = await self.store.messages(conversation.id, after_seq=earlier.seq, limit=50)
+        replies: list[OutgoingMessage] = []
+        for stored in later:
+            if stored.sender_type == "customer":
+                break
+            if stored.sender_type == "bot":
+                replies.append(
+                    OutgoingMessage(
+                        text=stored.text,
+                        buttons=tuple(Button(b["title"], b["payload"]) for b in stored.buttons or ()),
+                    )
+                )
+        nlu = earlier.nlu or {}
+        intent = nlu.get("intent") or {}
+        info = TurnInfo(
+            intent=intent.get("name", intents.OUT_OF_SCOPE),
+            confidence=float(intent.get("confidence", 0.0)),
+            faq_id=(nlu.get("faq") or {}).get("id"),
+            lang=nlu.get("lang") or conversation.lang or self.default_lang,
+            handoff=False,
+            conversation_id=conversation.id,
+            status=conversation.status,
+        )
+        return TurnResult(replies=tuple(replies), info=info, duplicate=True)
+
+    async def _announce(self, result: TurnResult, stored: list[StoredMessage]) -> None:
+        """Tell live views (widget tabs, the console) about the committed messages."""
+        conversation_id = result.info.conversation_id
+        try:
+            for m in stored:
+                await self.bus.publish(f"conversation:{conversation_id}", _message_event(m))
+            if result.info.handoff:
+                await self.bus.publish(
+                    "handoff", {"type": "handoff", "conversation_id": conversation_id}
+                )
+        except Exception:  # the turn is committed; a live view catches up from the store
+            log.exception("could not announce conversation %s", conversation_id)
+
+
+def _action_classes() -> list[type[Action]]:
+    return [getattr(flows, name) for name in flows.__all__]
+
+
+def _payload_intent(text: str) -> str | None:
+    """``/faq/payment-methods`` or ``/human_handoff`` (a button press) → the intent name."""
+    text = text.strip()
+    if text.startswith("/") and len(text) > 1 and " " not in text:
+        return text[1:]
+    return None
+
+
+def _outgoing(message: dict[str, Any]) -> OutgoingMessage:
+    buttons = tuple(Button(str(b["title"]), str(b["payload"])) for b in message.get("buttons") or ())
+    return OutgoingMessage(text=message.get("text") or "", buttons=buttons)
+
+
+def _buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
+    return [{"title": b.title, "payload": b.payload} for b in buttons]
+
+
+def _attachment_dict(attachment) -> dict[str, str]:
+    return {"kind": attachment.kind, "url": attachment.url, "name": attachment.name}
+
+
+def _nlu_record(parse: ParseResult, action: str | None) -> dict[str, Any]:
+    record = parse.as_dict()
+    record["intent_ranking"] = record["intent_ranking"][:5]
+    record["normalized"] = parse.normalized
+    record["suggestions"] = [{"name": s.name, "confidence": round(s.confidence, 4)} for s in parse.suggestions]
+    record["action"] = action
+    return record
+
+
+def _message_event(m: StoredMessage) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "sender_type": m.sender_type,
+        "text": m.text,
+        "buttons": m.buttons or [],
+        "attachments": m.attachments or [],
+        "created_at": m.created_at.isoformat(),
+    }

@@ -1,0 +1,63 @@
+"""What flow actions may read: the shop's data and the bot's texts.
+
+rasa-sdk instantiates actions itself, with no arguments, both in-process and in
+the action server (``python -m rasa_sdk --actions bot.flows``). So the actions
+cannot receive their resources through a constructor; they read the current
+:class:`FlowContext` instead. The engine installs one at start-up; the action
+server builds one lazily from ``SAPA_DATA_DIR`` (default ``./data``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.shopdata.model import ShopData
+from bot.texts import Texts
+from bot.types import Lang
+
+_current: "FlowContext | None" = None
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """The shop's data and texts, shared read-only by every action."""
+
+    shop: ShopData
+    texts: Texts
+
+    @classmethod
+    def for_shop(cls, shop: ShopData) -> "FlowContext":
+        return cls(shop=shop, texts=Texts.load(shop.texts, shop_name=shop_name(shop)))
+
+    def hours(self, lang: Lang) -> str | None:
+        hours = self.shop.shop.get("hours")
+        if isinstance(hours, dict):
+            return hours.get(lang) or hours.get("id")
+        return hours if isinstance(hours, str) else None
+
+    def hours_note(self, lang: Lang) -> str:
+        hours = self.hours(lang)
+        return self.texts.get("hours_note", lang, hours=hours) if hours else ""
+
+
+def shop_name(shop: ShopData) -> str:
+    name = shop.shop.get("name")
+    return name if isinstance(name, str) and name else "toko kami"
+
+
+def install(context: FlowContext) -> None:
+    """Make ``context`` the one every action reads (called by the engine)."""
+    global _current
+    _current = context
+
+
+def current() -> FlowContext:
+    """The installed context, or one loaded from ``SAPA_DATA_DIR`` for the action server."""
+    global _current
+    if _current is None:
+        from bot.shopdata.loader import load_shop
+
+        _current = FlowContext.for_shop(load_shop(Path(os.environ.get("SAPA_DATA_DIR", "data"))))
+    return _current

@@ -1,0 +1,33 @@
+"""Which action answers a turn, given what the NLU understood and the conversation so far."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from bot import intents
+from bot.flows import slots
+from bot.flows.conversation import NOT_YET_AVAILABLE, SMALL_TALK
+from bot.types import ParseResult
+
+
+def choose_action(parse: ParseResult, state: Mapping[str, Any]) -> str:
+    """The name of the action for this turn.
+
+    Never a dead end: a confident FAQ hit is answered; an unsure one becomes a
+    "did you mean" question; a miss gets a polite fallback, and the second miss
+    in a row hands the conversation to a person (inside ``action_fallback``).
+    """
+    intent = parse.intent.name
+    if intents.is_faq(intent):
+        return "action_answer_faq"
+    if intent == intents.AFFIRM and state.get(slots.PENDING_OFFER) == "handoff":
+        return "action_handoff"
+    if intent == intents.HUMAN_HANDOFF:
+        return "action_handoff"
+    if intent in NOT_YET_AVAILABLE:
+        return "action_not_yet_available"
+    if intent in SMALL_TALK:
+        return "action_small_talk"
+    if parse.suggestions:
+        return "action_clarify"
+    return "action_fallback"

@@ -1,0 +1,79 @@
+"""``sapa run``: prepare once, then serve with one or more worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+
+from aiohttp import web
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.nlu import load_or_train
+from bot.shopdata.model import ShopData
+from bot.store import Store
+
+log = logging.getLogger("sapa")
+
+
+async def _prepare(settings: Settings, shop: ShopData) -> None:
+    """Migrate the database and warm the NLU cache before any worker starts,
+    so workers neither race on migrations nor each train the model."""
+    store = await Store.open(settings.database_url_async)
+    await store.close()
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, load_or_train, shop, settings.cache_dir)
+
+
+def _serve_one(settings: Settings, shop: ShopData, reuse_port: bool) -> None:
+    app = create_app(settings, shop)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        reuse_port=reuse_port or None,
+        print=lambda line: log.info(line.strip("= \n")) if line else None,
+        access_log=None,
+    )
+
+
+def serve(settings: Settings, shop: ShopData) -> int:
+    asyncio.run(_prepare(settings, shop))
+    log.info(
+        "Sapa is ready for %s: %d FAQ entries, %d products — http://%s:%d",
+        shop.shop.get("name", settings.data_dir),
+        len(shop.faqs),
+        len(shop.products),
+        settings.host,
+        settings.port,
+    )
+    if settings.workers <= 1:
+        _serve_one(settings, shop, reuse_port=False)
+        return 0
+    if not settings.redis_url:
+        log.warning(
+            "%d workers without REDIS_URL: live events stay inside each worker; "
+            "set REDIS_URL so workers share events and conversation locks",
+            settings.workers,
+        )
+    ctx = multiprocessing.get_context("fork")
+    workers = [
+        ctx.Process(target=_serve_one, args=(settings, shop, True), name=f"sapa-worker-{i}")
+        for i in range(settings.workers)
+    ]
+    for w in workers:
+        w.start()
+
+    def stop(signum, frame):  # noqa: ARG001
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for w in workers:
+        w.join()
+    return 0 if all(w.exitcode in (0, -signal.SIGTERM) for w in workers) else 1
+

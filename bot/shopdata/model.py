@@ -1,0 +1,108 @@
+"""The contents of a data dir, as the rest of Sapa sees them.
+
+Loaded and validated by :mod:`bot.shopdata.loader`; everything here is plain,
+immutable data so the NLU can hash it and the engine can share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FAQ_CATEGORIES = ("product", "payment", "shipping", "order", "account", "other")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where something was defined, for ``FILE:LINE`` messages."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class FaqButton:
+    title: dict[str, str]  # lang -> title
+    payload: str
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One FAQ entry. ``questions`` and ``answer`` are keyed by language ("id", "en")."""
+
+    id: str
+    category: str
+    questions: dict[str, tuple[str, ...]]
+    answer: dict[str, str]
+    buttons: tuple[FaqButton, ...] = ()
+    source: SourceRef | None = None
+
+    def all_questions(self) -> list[str]:
+        return [q for qs in self.questions.values() for q in qs]
+
+
+@dataclass(frozen=True)
+class EntitySpan:
+    start: int
+    end: int
+    entity: str
+    value: str
+
+
+@dataclass(frozen=True)
+class NluExample:
+    """One training/test example from a Rasa-format NLU file (annotations stripped)."""
+
+    text: str
+    intent: str
+    entities: tuple[EntitySpan, ...] = ()
+    source: SourceRef | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One buyable variant of a product, e.g. size L in blue."""
+
+    sku: str
+    options: dict[str, str]  # e.g. {"size": "L", "color": "biru"}
+    stock: int
+    price: int | None = None  # rupiah; None = the product's price
+
+
+@dataclass(frozen=True)
+class Product:
+    sku: str
+    name: str
+    category: str
+    price: int  # rupiah, integer
+    weight_grams: int
+    description: dict[str, str]  # lang -> text
+    variants: tuple[Variant, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names customers use
+    stock: int = 0  # used when there are no variants
+    source: SourceRef | None = None
+
+    @property
+    def total_stock(self) -> int:
+        return sum(v.stock for v in self.variants) if self.variants else self.stock
+
+
+@dataclass(frozen=True)
+class ShopData:
+    """Everything admins curate in one data dir."""
+
+    data_dir: Path
+    faqs: tuple[FaqEntry, ...] = ()
+    nlu_examples: tuple[NluExample, ...] = ()
+    products: tuple[Product, ...] = ()
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)  # overrides of bot texts
+    shop: dict[str, object] = field(default_factory=dict)  # shop.yml: name, etc.
+
+    def faq(self, faq_id: str) -> FaqEntry | None:
+        for entry in self.faqs:
+            if entry.id == faq_id:
+                return entry
+        return None

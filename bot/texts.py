@@ -1,0 +1,50 @@
+"""The bot's own words in both languages, with a data dir's overrides on top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Mapping
+
+import yaml
+
+from bot.types import Lang
+
+
+def _package_texts() -> dict[str, dict[str, str]]:
+    raw = resources.files("bot.resources").joinpath("texts.yml").read_text("utf-8")
+    return yaml.safe_load(raw)["texts"]
+
+
+class _KeepMissing(dict):
+    """Leaves an unknown ``{placeholder}`` as it is instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Looks up a text by key and language and fills in its placeholders."""
+
+    table: Mapping[str, Mapping[str, str]]
+    defaults: Mapping[str, str]
+
+    @classmethod
+    def load(
+        cls,
+        overrides: Mapping[str, Mapping[str, str]] | None = None,
+        **defaults: str,
+    ) -> "Texts":
+        table = _package_texts()
+        for key, by_lang in (overrides or {}).items():
+            table[key] = {**table.get(key, {}), **by_lang}
+        return cls(table=table, defaults=defaults)
+
+    def get(self, key: str, lang: Lang, **values: str) -> str:
+        by_lang = self.table[key]
+        template = by_lang.get(lang) or by_lang.get("id") or next(iter(by_lang.values()))
+        return template.format_map(_KeepMissing({**self.defaults, **values})).strip()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.table
