@@ -1,0 +1,166 @@
+"""REST throughput: C concurrent customers, each waiting for its reply before the next message.
+
+Starts ``sapa run`` on a fresh database (SQLite file by default, or --database-url), drives
+``POST /webhooks/rest/webhook`` for a fixed time per concurrency level and prints turns/s and
+p50/p99 latency. Every turn is committed before its reply (that is how the server works).
+
+    python bench/rest_load.py                      # SQLite, C = 1 10 50 200
+    python bench/rest_load.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A realistic mix: FAQ questions in both languages, small talk, and a few misses.
+MESSAGES = [
+    "kak, ongkir ke sby brp ya?",
+    "bisa bayar pakai apa aja?",
+    "what payment methods do you accept?",
+    "berapa lama pengiriman ke jakarta",
+    "how long does shipping take?",
+    "nomor rekening bca nya berapa kak",
+    "halo kak",
+    "makasih min",
+    "bisa cod gak?",
+    "cara retur barang gimana",
+    "do you ship internationally?",
+    "ukuran L lingkar dadanya berapa",
+    "lupa password akun gmn",
+    "siapa juara piala dunia 2018",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited with {proc.returncode}")
+            try:
+                async with session.get(base + "/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit("server did not become healthy")
+
+
+async def run_level(base: str, concurrency: int, seconds: float, run_id: str) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def customer(i: int) -> None:
+            nonlocal errors
+            rng = random.Random(i)
+            sender = f"{run_id}-c{concurrency}-{i}"
+            while time.perf_counter() < stop_at:
+                body = {"sender": sender, "message": rng.choice(MESSAGES)}
+                started = time.perf_counter()
+                async with session.post(base + "/webhooks/rest/webhook", json=body) as r:
+                    await r.read()
+                    if r.status != 200:
+                        errors += 1
+                        continue
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(customer(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - began
+
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    return {
+        "concurrency": concurrency,
+        "turns": len(latencies),
+        "errors": errors,
+        "turns_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(q[49] * 1000, 2),
+        "p99_ms": round(q[98] * 1000, 2),
+    }
+
+
+def process_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 10, 50, 200])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--data-dir", default=str(ROOT / "data"))
+    parser.add_argument("--json", dest="json_out", help="write the results here")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="sapa-bench-"))
+    env = dict(os.environ)
+    env["DATABASE_URL"] = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    env["SAPA_CACHE_DIR"] = str(ROOT / ".sapa-cache")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--data-dir", args.data_dir, "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await wait_healthy(base, proc)
+        run_id = f"{time.time_ns():x}"
+        await run_level(base, 10, 2.0, run_id + "-warmup")
+        print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
+        print(f"{'C':>5} {'turns':>8} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        results = []
+        for level in args.levels:
+            r = await run_level(base, level, args.seconds, run_id)
+            results.append(r)
+            print(
+                f"{r['concurrency']:>5} {r['turns']:>8} {r['turns_per_s']:>9} {r['p50_ms']:>8} "
+                f"{r['p99_ms']:>8} {r['errors']:>7}",
+                flush=True,
+            )
+        rss = process_rss_mb(proc.pid)
+        print(f"server RSS after the run: {rss:.0f} MB")
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps({"results": results, "server_rss_mb": rss}, indent=2))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
