@@ -61,18 +61,17 @@ def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_shop_or_exit(data_dir: Path):
-    from bot.shopdata.loader import DataError, load_shop
+    """The data dir's contents; on any error, the same ``FILE:LINE`` lines as ``sapa check`` and exit 1."""
+    from bot.shopdata.loader import load_shop_checked
 
-    if not data_dir.is_dir():
-        print(f"{data_dir}: data dir not found", file=sys.stderr)
+    shop, problems = load_shop_checked(data_dir)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if shop is None:
+        errors = sum(p.is_error for p in problems)
+        print(f"{errors} problem(s) in {data_dir}; not starting.", file=sys.stderr)
         raise SystemExit(1)
-    try:
-        return load_shop(data_dir)
-    except DataError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) in {data_dir}; not starting.", file=sys.stderr)
-        raise SystemExit(1)
+    return shop
 
 
 # -- run -----------------------------------------------------------------------
@@ -91,18 +90,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.shopdata.loader import check_data_dir, load_shop
+    from bot.shopdata.loader import load_shop_checked
 
-    if not args.data_dir.is_dir():
-        print(f"{args.data_dir}: data dir not found", file=sys.stderr)
-        return 1
-    problems = check_data_dir(args.data_dir)
+    shop, problems = load_shop_checked(args.data_dir)
     for problem in problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+    errors = sum(p.is_error for p in problems)
+    if shop is None or errors:
+        print(f"{errors} error(s) found.", file=sys.stderr)
         return 1
-    shop = load_shop(args.data_dir)
     print(
         f"{args.data_dir}: OK — {len(shop.faqs)} FAQ entries, {len(shop.nlu_examples)} NLU examples, "
         f"{len(shop.products)} products."

@@ -1,0 +1,166 @@
+"""The `sapa` command as an operator meets it: a subprocess with real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DEMO_DATA, ROOT, free_port, sapa_env
+
+GOOD_FAQ = """\
+version: 1
+category: payment
+faqs:
+  - id: payment-methods
+    questions:
+      id: ["bisa bayar pakai apa aja", "metode pembayaran apa saja", "bayarnya lewat apa kak"]
+      en: ["what payment methods do you accept"]
+    answer:
+      id: "Bisa transfer bank BCA atau e-wallet, Kak."
+      en: "Bank transfer (BCA) or e-wallets."
+  - id: shipping-time
+    questions:
+      id: ["berapa lama pengiriman", "paket sampai berapa hari", "lama kirim ke jakarta"]
+      en: ["how long does delivery take"]
+    answer:
+      id: "Pengiriman 2-4 hari kerja, Kak."
+      en: "Delivery takes 2-4 working days."
+"""
+
+
+def sapa(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=sapa_env(cwd),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_check_accepts_the_demo_shop(tmp_path: Path):
+    result = sapa("check", "--data-dir", str(DEMO_DATA), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
+
+
+def test_check_reports_file_and_line_and_exits_1(tmp_path: Path):
+    data = tmp_path / "shop"
+    write(data / "faq" / "a.yml", GOOD_FAQ)
+    write(
+        data / "faq" / "b.yml",
+        "version: 1\ncategory: order\nfaqs:\n  - id: payment-methods\n    questions:\n"
+        "      id: [\"x\"]\n    answer:\n      id: \"y\"\n",
+    )
+    result = sapa("check", "--data-dir", "shop", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert any(line.startswith("shop/faq/b.yml:4: ") and "payment-methods" in line for line in lines), lines
+    assert any(line.startswith("shop/faq/b.yml:") and "en" in line for line in lines), lines
+
+
+def test_check_reports_bad_yaml(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", "version: 1\nfaqs:\n  - id: [unclosed\n")
+    result = sapa("check", "--data-dir", "shop", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("shop/faq/a.yml:")
+
+
+def test_check_missing_data_dir(tmp_path: Path):
+    result = sapa("check", "--data-dir", "nowhere", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("nowhere: ")
+
+
+def test_run_refuses_to_start_with_the_same_message(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ.replace("answer:\n      id:", "answr:\n      id:", 1))
+    result = sapa("run", "--data-dir", "shop", "--port", str(free_port()), cwd=tmp_path, timeout=60)
+    assert result.returncode == 1
+    assert "shop/faq/a.yml:" in result.stderr and "answr" in result.stderr
+    assert not (tmp_path / "sapa.db").exists()
+
+
+def test_nlu_test_with_train_file_writes_the_json_contract(tmp_path: Path):
+    train = write(
+        tmp_path / "train.yml",
+        'version: "3.1"\nnlu:\n'
+        '- intent: "yes"\n  examples: |\n    - yes please\n    - sure\n    - yeah ok\n    - of course\n'
+        '- intent: "no"\n  examples: |\n    - no thanks\n    - nope\n    - not really\n    - no way\n'
+        '- intent: weather\n  examples: |\n    - what is the weather\n    - will it rain today\n'
+        "    - is it sunny tomorrow\n    - weather forecast please\n",
+    )
+    test = write(
+        tmp_path / "test.yml",
+        '# a test file\nversion: "3.1"\nnlu:\n'
+        '- intent: "yes"\n  examples: |\n    - yes sure\n'
+        '- intent: "no"\n  examples: |\n    - no thank you\n'
+        "- intent: weather\n  examples: |\n    - will it rain tomorrow\n",
+    )
+    out = tmp_path / "report.json"
+    result = sapa("nlu", "test", "--train", str(train), "--data", str(test), "--json", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout.lower()
+    report = json.loads(out.read_text())
+    for key in ("n", "accuracy", "macro_f1", "in_scope_accuracy", "oos_precision", "oos_recall",
+                "train_seconds", "parse_ms_p50", "parse_ms_p99"):
+        assert key in report
+    assert report["n"] == 3
+    assert report["oos_precision"] is None and report["oos_recall"] is None
+    assert 0 <= report["accuracy"] <= 1
+
+
+def test_nlu_test_on_a_data_dir_includes_the_builtin_intents(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    test = write(
+        tmp_path / "test.yml",
+        'version: "3.1"\nnlu:\n'
+        '- intent: greet\n  examples: |\n    - halo kak\n    - good morning\n'
+        '- intent: "faq/payment-methods"\n  examples: |\n    - bayar bisa pake apa kak\n'
+        "- intent: out_of_scope\n  examples: |\n    - siapa presiden amerika\n",
+    )
+    out = tmp_path / "r.json"
+    result = sapa("nlu", "test", "--data-dir", "shop", "--data", str(test), "--json", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["n"] == 4
+    assert report["oos_recall"] is not None
+    assert report["accuracy"] >= 0.75
+
+
+def test_nlu_test_reports_a_bad_test_file(tmp_path: Path):
+    write(tmp_path / "bad.yml", "version: '3.1'\nnlu: [oops\n")
+    result = sapa("nlu", "test", "--train", str(tmp_path / "bad.yml"), "--data", str(tmp_path / "bad.yml"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "bad.yml:" in result.stderr
+
+
+def test_chat_in_the_terminal(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    result = sapa("chat", "--data-dir", "shop", cwd=tmp_path, stdin="halo kak\nbisa bayar pakai apa aja?\n/quit\n")
+    assert result.returncode == 0, result.stderr
+    assert "Bisa transfer bank BCA atau e-wallet, Kak." in result.stdout
+    assert (tmp_path / "sapa.db").exists()
+
+
+def test_chat_in_english(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    result = sapa("chat", "--data-dir", "shop", "--lang", "en", cwd=tmp_path, stdin="how long does delivery take?\n")
+    assert result.returncode == 0, result.stderr
+    assert "Delivery takes 2-4 working days." in result.stdout
+
+
+def test_help_lists_the_commands(tmp_path: Path):
+    result = sapa("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("run", "check", "nlu", "chat"):
+        assert command in result.stdout
