@@ -1,0 +1,143 @@
+"""Running synchronous SQLAlchemy functions from asyncio, per backend.
+
+The store's queries and writes are plain synchronous Core functions over a
+:class:`~sqlalchemy.Connection`. A :class:`Database` runs them without
+blocking the event loop:
+
+- PostgreSQL: through asyncpg, ``AsyncConnection.run_sync`` (SQLAlchemy's
+  greenlet bridge: the function's statements are awaited on the loop).
+- SQLite: in worker threads with the standard ``sqlite3`` driver. sqlite3
+  calls are short and release the GIL, so what matters is the number of
+  thread hand-offs: aiosqlite makes about four per statement, a worker thread
+  one per *function*, i.e. one per group-commit batch or per read. Writes use
+  one dedicated thread and connection (SQLite has a single writer anyway),
+  reads a small pool of threads, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store import engines
+
+T = TypeVar("T")
+
+SQLITE_READ_THREADS = 4
+
+
+class Database(Protocol):
+    """Runs a ``fn(connection, *args)`` against the database."""
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        ...
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on a connection outside any explicit transaction."""
+        ...
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` in a transaction; commit if it returns, roll back if it raises."""
+        ...
+
+    async def dispose(self) -> None:
+        """Close all connections (and threads)."""
+        ...
+
+
+def open_database(url: URL, *, echo: bool = False) -> Database:
+    """The :class:`Database` for a normalized URL (see :func:`engines.normalize_url`)."""
+    if engines.is_sqlite(url):
+        return SQLiteDatabase(url, echo=echo)
+    return AsyncEngineDatabase(
+        read=engines.postgres_engine(url, pool_size=engines.PG_READ_POOL_SIZE, echo=echo),
+        write=engines.postgres_engine(url, pool_size=1, echo=echo),
+    )
+
+
+class AsyncEngineDatabase:
+    """A :class:`Database` over async engines (used for PostgreSQL).
+
+    Transactions get an engine of their own, so the group-commit writer never
+    queues for a connection behind a burst of reads.
+    """
+
+    def __init__(self, *, read: AsyncEngine, write: AsyncEngine) -> None:
+        self._read = read
+        self._write = write
+
+    @property
+    def dialect(self) -> str:
+        return self._write.dialect.name
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self._read.connect() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        async with self._write.begin() as conn:
+            return await conn.run_sync(fn, *args)
+
+    async def dispose(self) -> None:
+        await self._write.dispose()
+        await self._read.dispose()
+
+
+class SQLiteDatabase:
+    """A :class:`Database` over sqlite3 in worker threads: one writer, a few readers."""
+
+    def __init__(self, url: URL, *, echo: bool = False) -> None:
+        self._write_engine = engines.sqlite_sync_engine(url, pool_size=1, writes=True, echo=echo)
+        self._read_engine = engines.sqlite_sync_engine(
+            url, pool_size=SQLITE_READ_THREADS, writes=False, echo=echo
+        )
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sapa-sqlite-write")
+        self._read_threads = ThreadPoolExecutor(
+            SQLITE_READ_THREADS, thread_name_prefix="sapa-sqlite-read"
+        )
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite"
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._read_threads, partial(_run_connected, self._read_engine, fn, args)
+        )
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._write_thread, partial(_run_in_transaction, self._write_engine, fn, args)
+        )
+
+    async def dispose(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Shut the threads down off the loop: shutdown(wait=True) blocks.
+        await loop.run_in_executor(None, self._shutdown)
+
+    def _shutdown(self) -> None:
+        self._write_thread.shutdown(wait=True)
+        self._read_threads.shutdown(wait=True)
+        self._write_engine.dispose()
+        self._read_engine.dispose()
+
+
+def _run_connected(engine: Engine, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    with engine.connect() as conn:
+        return fn(conn, *args)
+
+
+def _run_in_transaction(engine: Engine, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    with engine.begin() as conn:
+        return fn(conn, *args)

@@ -1,0 +1,257 @@
+"""The store: Sapa's one door to its database.
+
+:class:`Store` is what the engine, channels and console use. It hides
+engines, connections and rows behind plain records (:mod:`bot.store.records`),
+migrates the database when opened, and sends every write through a
+group-commit writer (:mod:`bot.store.writer`) so that a turn is committed
+before its reply goes out without paying one commit per turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from bot.store import queries, writes
+from bot.store.access import Database, open_database
+from bot.store.engines import DEFAULT_URL, normalize_url
+from bot.store.jobs import Clock, run_batch
+from bot.store.migrate import migrate as migrate_database
+from bot.store.records import (
+    ConversationChanges,
+    ConversationRecord,
+    CustomerRecord,
+    NewMessage,
+    StoredMessage,
+    TurnRecord,
+)
+from bot.store.sanitize import (
+    MAX_CHANNEL,
+    MAX_CLIENT_ID,
+    MAX_EXTERNAL_ID,
+    clean_changes,
+    clean_customer_fields,
+    clean_key,
+    clean_message,
+    clean_messages,
+)
+from bot.store.turns import TurnWrite
+from bot.store.writer import Failed, GroupCommitWriter
+from bot.types import LANGS
+
+# /healthz must answer even when the database hangs.
+PING_TIMEOUT_SECONDS = 2.0
+_NO_CHANGES = ConversationChanges()
+
+
+def utc_now() -> datetime:
+    """The default clock: the current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Store:
+    """Customers, conversations and messages, on SQLite or PostgreSQL.
+
+    Create one with :meth:`open` and share it; it is safe for concurrent use
+    from many tasks of one event loop. Turns of one conversation must be
+    recorded one after the other (the engine's per-conversation lock does
+    that); turns of different conversations may run concurrently.
+    """
+
+    def __init__(
+        self, database: Database, writer: GroupCommitWriter, now: Clock, default_lang: str
+    ) -> None:
+        """Use :meth:`open`; this only wires already created parts together."""
+        self._db = database
+        self._writer = writer
+        self._now = now
+        self._default_lang = default_lang
+        self._closed = False
+
+    @classmethod
+    async def open(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        now: Clock = utc_now,
+        default_lang: str = "id",
+        migrate: bool = True,
+        echo: bool = False,
+    ) -> Store:
+        """Connect to ``url`` and bring its schema up to date.
+
+        ``url`` is a SQLAlchemy URL; ``sqlite://``, ``postgres://`` and
+        ``postgresql://`` get their async drivers. ``now`` is the clock every
+        stored timestamp comes from (tests and time-based features replace it).
+        ``default_lang`` is a new customer's language when the channel gives no
+        hint. ``migrate=False`` skips ``alembic upgrade head`` (for tools that
+        must not change the schema).
+        """
+        if default_lang not in LANGS:
+            raise ValueError(f"unsupported language {default_lang!r}")
+        parsed = normalize_url(url)
+        if migrate:
+            await migrate_database(parsed, echo=echo)
+        database = open_database(parsed, echo=echo)
+        writer = GroupCommitWriter(database, partial(run_batch, clock=now))
+        writer.start()
+        return cls(database, writer, now, default_lang)
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._db.dialect
+
+    def now(self) -> datetime:
+        """The store's clock, for features that compare against stored times."""
+        return self._now()
+
+    async def close(self) -> None:
+        """Finish queued writes and close all connections. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._writer.close()
+        await self._db.dispose()
+
+    async def ping(self) -> bool:
+        """Whether the database answers ``SELECT 1`` (False when closed or failing)."""
+        if self._closed:
+            return False
+        try:
+            await asyncio.wait_for(self._db.read(_select_one), PING_TIMEOUT_SECONDS)
+        except Exception:
+            return False
+        return True
+
+    # --- conversations -------------------------------------------------
+
+    async def open_conversation(
+        self, channel: str, external_id: str, lang_hint: str | None
+    ) -> ConversationRecord:
+        """The sender's open conversation; creates customer, identity, conversation as needed.
+
+        A sender whose last conversation was resolved gets a new one. A new
+        customer's language is ``lang_hint`` (or the store's default); a new
+        conversation's is ``lang_hint`` or the customer's. An existing open
+        conversation is returned unchanged. Concurrent calls for the same new
+        sender, even from several processes, end with one customer, one
+        identity and one conversation.
+        """
+        channel = clean_key(channel, "channel", MAX_CHANNEL)
+        external_id = clean_key(external_id, "external_id", MAX_EXTERNAL_ID)
+        if lang_hint not in LANGS:
+            lang_hint = None  # a hint from outside; an unknown one is no hint
+        # The common case, an ongoing conversation, is a single indexed read
+        # that does not wait for the writer.
+        existing = await self._db.read(queries.fetch_open_conversation, channel, external_id)
+        if existing is not None:
+            return existing
+        conversation: ConversationRecord = await self._writer.submit(
+            partial(
+                _open_job,
+                channel=channel,
+                external_id=external_id,
+                lang_hint=lang_hint,
+                default_lang=self._default_lang,
+            )
+        )
+        return conversation
+
+    async def record_turn(
+        self,
+        conversation_id: int,
+        incoming: NewMessage | None,
+        outgoing: Sequence[NewMessage],
+        changes: ConversationChanges = _NO_CHANGES,
+    ) -> TurnRecord:
+        """Store one turn atomically: its messages, its changes, its milestones.
+
+        The incoming message (if any) and then the outgoing ones get the
+        conversation's next ``seq`` numbers; ``changes`` are applied and the
+        timestamps updated as described in :func:`bot.store.timeline.turn_updates`.
+        Returns after the transaction is committed.
+
+        When the turn's first message carries a ``client_id`` already stored in
+        this conversation, the turn is a resend: nothing is written, and the
+        record has ``duplicate=True`` and the originally stored messages (see
+        :class:`TurnRecord`). Raises :class:`~bot.store.turns.ConversationNotFound`
+        for an unknown conversation and ``ValueError`` for an invalid sender
+        type, status or language.
+        """
+        turn = TurnWrite(
+            conversation_id=conversation_id,
+            incoming=None if incoming is None else clean_message(incoming),
+            outgoing=clean_messages(outgoing),
+            changes=clean_changes(changes),
+        )
+        result: TurnRecord = await self._writer.submit(turn)
+        return result
+
+    async def conversation(self, conversation_id: int) -> ConversationRecord | None:
+        """The conversation with this id, or ``None``."""
+        return await self._db.read(queries.fetch_conversation, conversation_id)
+
+    async def messages(
+        self, conversation_id: int, after_seq: int = 0, limit: int = 200
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages with ``seq > after_seq``, oldest first.
+
+        A reconnecting client passes the last ``seq`` it saw to get what it missed.
+        """
+        return await self._db.read(queries.fetch_messages, conversation_id, after_seq, limit)
+
+    async def find_by_client_id(self, conversation_id: int, client_id: str) -> StoredMessage | None:
+        """The message this conversation stored under ``client_id``, or ``None``."""
+        client_id = clean_key(client_id, "client_id", MAX_CLIENT_ID)
+        return await self._db.read(queries.fetch_by_client_id, conversation_id, client_id)
+
+    # --- customers -----------------------------------------------------
+
+    async def customer(self, customer_id: int) -> CustomerRecord | None:
+        """The customer with this id, or ``None``."""
+        return await self._db.read(queries.fetch_customer, customer_id)
+
+    async def update_customer(self, customer_id: int, **fields: Any) -> None:
+        """Set any of ``display_name``, ``phone``, ``email``, ``lang``.
+
+        Raises ``TypeError`` for other names, ``ValueError`` for an unsupported
+        language and :class:`~bot.store.writes.CustomerNotFound` for an unknown id.
+        """
+        values = clean_customer_fields(fields)
+        if not values:
+            return
+        await self._writer.submit(
+            partial(_customer_job, customer_id=customer_id, fields=values)
+        )
+
+
+# Write jobs (see bot.store.jobs): run by the writer inside a shared
+# transaction, with the batch's clock reading.
+
+
+def _open_job(
+    conn: Connection,
+    now: datetime,
+    *,
+    channel: str,
+    external_id: str,
+    lang_hint: str | None,
+    default_lang: str,
+) -> ConversationRecord:
+    return writes.open_conversation(conn, channel, external_id, lang_hint, default_lang, now)
+
+
+def _customer_job(
+    conn: Connection, now: datetime, *, customer_id: int, fields: dict[str, Any]
+) -> Failed | None:
+    return writes.update_customer(conn, customer_id, fields, now)
+
+
+def _select_one(conn: Connection) -> None:
+    conn.execute(text("SELECT 1"))

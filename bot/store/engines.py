@@ -1,0 +1,108 @@
+"""Creating engines, with the SQLite settings Sapa relies on.
+
+Every SQLite connection gets WAL, ``synchronous=NORMAL``, a busy timeout and
+foreign keys, and has BEGIN taken over by SQLAlchemy (see
+:func:`_sqlite_connect`). Engines that write begin with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_URL = "sqlite+aiosqlite:///./sapa.db"
+
+# How long a SQLite connection waits for another process's write lock before
+# failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+# Read connections on PostgreSQL. No overflow: under load, overflow connections
+# are opened and closed again for every burst, and a new PostgreSQL backend
+# costs far more than waiting a moment for a pooled one.
+PG_READ_POOL_SIZE = 10
+
+
+def normalize_url(url: str | URL) -> URL:
+    """Pick the async driver for the URLs people actually write.
+
+    ``postgres://`` and ``postgresql://`` (as hosting providers hand them out)
+    become ``postgresql+asyncpg://``; ``sqlite://`` becomes ``sqlite+aiosqlite://``.
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+asyncpg")
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed):
+            # Reads and writes use different connections, and each in-memory
+            # connection is its own database.
+            raise ValueError("the store needs a SQLite file, not an in-memory database")
+        return parsed.set(drivername="sqlite+aiosqlite")
+    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}")
+
+
+def is_sqlite(url: URL) -> bool:
+    """Whether ``url`` names a SQLite database."""
+    return url.get_backend_name() == "sqlite"
+
+
+def postgres_engine(url: URL, *, pool_size: int = 1, echo: bool = False) -> AsyncEngine:
+    """An asyncpg engine with a fixed pool of ``pool_size`` connections."""
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=0)
+
+
+def sqlite_async_engine(url: URL, *, echo: bool = False) -> AsyncEngine:
+    """A one-connection aiosqlite engine that writes (used for migrations)."""
+    engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0)
+    _configure_sqlite(engine.sync_engine, immediate=True)
+    return engine
+
+
+def sqlite_sync_engine(url: URL, *, pool_size: int, writes: bool, echo: bool = False) -> Engine:
+    """A plain sqlite3 engine for the store's own worker threads.
+
+    ``writes`` engines begin transactions with ``BEGIN IMMEDIATE``. Read-only
+    engines run each statement in autocommit and skip the rollback on
+    returning a connection, since there is never a transaction to undo.
+    """
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_reset_on_return="rollback" if writes else None,
+    )
+    _configure_sqlite(engine, immediate=writes)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    event.listen(engine, "connect", _sqlite_connect)
+    if immediate:
+        event.listen(engine, "begin", _begin_immediate)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection SQLite settings (run on every new connection)."""
+    # Take BEGIN away from the sqlite3 module: its legacy mode skips BEGIN before
+    # SELECT/DDL/SAVEPOINT, which breaks savepoints and transactional DDL.
+    # Statements outside a SQLAlchemy transaction then simply autocommit.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer and vice versa. NORMAL is durable
+    # against application crashes and only risks the last commits on power loss,
+    # which is SQLite's recommended pairing with WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take the write lock up front: a deferred transaction that reads and then
+    # writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed
+    # in between, and busy_timeout cannot help it.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
