@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.flows.context import FlowContext
 from bot.locks import LocalLocks, RedisLocks
-from bot.nlu import NluModel, load_or_train
+from bot.nlu.model import NluModel, load_or_train
 from bot.shopdata.model import ShopData
 from bot.store import Store
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.nlu import load_or_train
+from bot.nlu.model import load_or_train
 from bot.shopdata.model import ShopData
 from bot.store import Store
 
