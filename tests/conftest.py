@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import uuid
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
+
+import asyncpg
 
 import pytest
 import urllib.request
+
+from bot.store.engines import normalize_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DATA = ROOT / "data"
@@ -62,7 +69,12 @@ def sapa_env(workdir: Path, **extra: str) -> dict[str, str]:
 
 
 def start_server(
-    workdir: Path, data_dir: Path = DEMO_DATA, *, env: dict[str, str] | None = None, timeout: float = 240
+    workdir: Path,
+    data_dir: Path = DEMO_DATA,
+    *,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+    timeout: float = 240,
 ) -> RunningServer:
     """Start `sapa run` in ``workdir`` (where its default ./sapa.db lives) and wait until healthy."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -70,7 +82,7 @@ def start_server(
     log = workdir / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data_dir), "--port", str(port)],
+            [sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data_dir), "--port", str(port), *args],
             cwd=workdir,
             env=env or sapa_env(workdir),
             stdout=out,
@@ -98,3 +110,43 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     server = start_server(tmp_path_factory.mktemp("demo-server"))
     yield server
     server.stop()
+
+
+# -- PostgreSQL ------------------------------------------------------------------
+# A database of its own per test session, ``sapa_test_<hex>``, created from the
+# ``test`` database on 127.0.0.1:5432 (override with ``SAPA_TEST_POSTGRES``) and
+# dropped at the end; tests that need it skip with the reason when the server does not answer.
+
+ADMIN_DSN = os.environ.get("SAPA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _dsn_for(database: str) -> str:
+    return str(normalize_url(ADMIN_DSN).set(database=database).set(drivername="postgresql"))
+
+
+def blocking(coro_fn, *args):  # type: ignore[no-untyped-def]
+    """Run a coroutine to completion from sync code, even under a running loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro_fn(*args)).result()
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(ADMIN_DSN, timeout=3)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session; its asyncpg DSN."""
+    name = f"sapa_test_{uuid.uuid4().hex[:12]}"
+    try:
+        blocking(_admin, f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL not available at {ADMIN_DSN}: {exc!r}")
+    try:
+        yield _dsn_for(name)
+    finally:
+        blocking(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

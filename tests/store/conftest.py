@@ -1,19 +1,13 @@
 """Fixtures for the store tests: every test runs on a SQLite file and on PostgreSQL.
 
-PostgreSQL tests use a database of their own, ``sapa_test_<hex>``, created
-for the test session from the ``test`` database on 127.0.0.1:5432 (override
-with ``SAPA_TEST_POSTGRES``, an asyncpg DSN of any database on the server)
-and dropped at the end. Each test starts from an empty ``public`` schema. When
-the server does not answer, the PostgreSQL variants skip and say why.
+PostgreSQL tests use the session's own database (``postgres_database`` in
+tests/conftest.py); each test starts from an empty ``public`` schema. When the
+server does not answer, the PostgreSQL variants skip and say why.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import asyncpg
@@ -25,44 +19,10 @@ from bot.store import Store
 from bot.store.engines import normalize_url
 from bot.store.models import Base
 from bot.store.testing import FakeClock
+from tests.conftest import blocking
 
 # What the count_rows fixture is: ``await count_rows("messages")``.
 RowCount = Callable[[str], Awaitable[int]]
-
-ADMIN_DSN = os.environ.get("SAPA_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def _dsn_for(database: str) -> str:
-    return str(normalize_url(ADMIN_DSN).set(database=database).set(drivername="postgresql"))
-
-
-def _blocking(coro_fn, *args):  # type: ignore[no-untyped-def]
-    """Run a coroutine to completion from sync code, even under a running loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro_fn(*args)).result()
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(ADMIN_DSN, timeout=3)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session; its asyncpg DSN."""
-    name = f"sapa_test_{uuid.uuid4().hex[:12]}"
-    try:
-        _blocking(_admin, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL not available at {ADMIN_DSN}: {exc!r}")
-    try:
-        yield _dsn_for(name)
-    finally:
-        _blocking(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 async def _reset_schema(dsn: str) -> None:
     conn = await asyncpg.connect(dsn, timeout=3)
@@ -78,7 +38,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'sapa.db'}"
     dsn: str = request.getfixturevalue("postgres_database")
-    _blocking(_reset_schema, dsn)
+    blocking(_reset_schema, dsn)
     return dsn
 
 
