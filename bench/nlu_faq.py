@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.nlu.evaluate import evaluate, format_report  # noqa: E402
-from bot.nlu.model import builtin_examples, train_model  # noqa: E402
+from bot.nlu.model import train_for_shop  # noqa: E402
 from bot.shopdata.loader import load_shop  # noqa: E402
 from bot.shopdata.rasa_nlu import read_nlu_file  # noqa: E402
 
@@ -36,20 +36,18 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="print every misclassified example")
     ap.add_argument("only", nargs="*")
     args = ap.parse_args()
-    builtin = builtin_examples()
     for name, data_dir, test_file in shops():
         if args.only and name not in args.only:
             continue
         shop = load_shop(data_dir)
         test = read_nlu_file(test_file)
         t0 = time.perf_counter()
-        model = train_model(builtin + list(shop.nlu_examples), shop.faqs, products=shop.products)
+        model = train_for_shop(shop)
         secs = time.perf_counter() - t0
         report = evaluate(model, test)
-        cv = model.classifier.cv_report
+        extra = " ".join(f"{k} {v:.2f}" for k, v in model.train_report.items())
         print(f"== {name}: {len(shop.faqs)} FAQ entries, {len(test)} test examples,"
-              f" trained in {secs:.1f} s, threshold {model.classifier.threshold:.2f}"
-              f" (cv oos recall {cv.get('cv_oos_recall', float('nan')):.2f})")
+              f" trained in {secs:.1f} s ({extra})")
         print(format_report(report), flush=True)
         if args.errors:
             for text, gold, pred in report.errors:

@@ -1,10 +1,24 @@
 """The NLU model: training, parsing and the on-disk cache.
 
+A message is decided in two stages and a combination:
+
+* stage A — :class:`~bot.nlu.classifier.IntentClassifier` over the dialogue
+  and task intents (built-in + the data dir's NLU examples) and
+  ``out_of_scope``; FAQ entries are *not* among its classes, so the many short
+  examples of ``deny`` or ``product_search`` cannot pull FAQ questions in;
+* stage B — :class:`~bot.nlu.faq_index.FaqIndex`, a few-shot bilingual FAQ
+  retriever over the entries' questions and answers;
+* :class:`~bot.nlu.combine.Combiner` — a small logistic model trained on
+  cross-validated predictions of both stages that picks the FAQ top-1, stage
+  A's intent, or ``out_of_scope``.
+
 ``train_model`` builds a :class:`NluModel` from labeled examples and FAQ
-entries; ``load_or_train`` does what ``sapa run`` needs for a data dir —
-built-in intents + the data dir's NLU examples + its FAQ — and caches the
-trained model keyed by a hash of every training input and of the NLU code,
-so a restart with the same data loads it instead of training.
+entries (with no FAQ it is stage A alone); ``train_for_shop`` trains what
+``sapa run`` needs for a data dir — built-in intents + the data dir's NLU
+examples + its FAQ, with ``product_search`` treated as out of scope when the
+shop has no catalog — and ``load_or_train`` caches that model keyed by a hash
+of every training input and of the NLU code, so a restart with the same data
+loads it instead of training.
 """
 
 from __future__ import annotations
@@ -23,6 +37,8 @@ from typing import Sequence
 import numpy as np
 
 from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
+from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
+from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
 from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary
 from bot.shopdata.model import FaqEntry, NluExample, Product, ShopData
 from bot.types import Entity, IntentScore, Lang, ParseResult
@@ -32,19 +48,32 @@ log = logging.getLogger(__name__)
 FAQ_PREFIX = "faq/"
 RANKING_SIZE = 10
 MAX_SUGGESTIONS = 3
-# Weights of an FAQ answer text used as a training example: it carries the
-# entry's vocabulary but is not phrased like a question.
-ANSWER_SAMPLE_WEIGHT = 0.5
-ANSWER_KNN_WEIGHT = 0.8
-# FAQ entries have few examples; built-in intents have many short ones that
-# otherwise pull in FAQ questions ("ada kotak kado ga" -> deny).
-FAQ_WEIGHT = 1.0
 # Trained out_of_scope examples are a grab bag; they must not out-vote a real
-# intent on surface features (an English question vs Indonesian-only FAQs).
+# intent on surface features.
 OOS_SAMPLE_WEIGHT = 0.5
+# The share of each kind of row in the combiner's training: real FAQ questions,
+# near-domain out-of-scope (questions of entries left out of the index), stage
+# A's intents and its out_of_scope examples.
+ROUTE_WEIGHTS = {"faq": 0.5, "near_oos": 0.1, "intent": 0.2, "oos": 0.2}
+STAGE_A_CV_FOLDS = 3
+FAQ_LABEL_BY_GOLD = True
+COMBINER_KIND = "lr"
+COMBINER_C = 1.0
+# Fewer FAQ questions than this: a fixed rule instead of the learned combiner.
+MIN_LEARNED_FAQ_QUESTIONS = 30
+FAQ_CLASS_IN_STAGE_A = True
+FAQ_CLASS_WEIGHT = 1.0
+# "Did you mean" band on the probability of the FAQ route.
+SUGGEST_LOW = 0.2
+SUGGEST_HIGH = 0.6
+# Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
+FAQ_TEMPERATURE = 0.25
 # Bump when the model's pickled shape changes; the code hash covers the rest.
-MODEL_FORMAT = 1
-_CODE_FILES = ("features.py", "classifier.py", "model.py", "stem.py", "normalize.py", "resources/shop_vocab.txt")
+MODEL_FORMAT = 2
+_CODE_FILES = (
+    "features.py", "classifier.py", "model.py", "faq_index.py", "combine.py", "stem.py", "normalize.py",
+    "resources/shop_vocab.txt",
+)
 
 
 @dataclass
@@ -52,35 +81,51 @@ class TrainingSet:
     texts: list[str]
     labels: list[str]
     sample_weight: np.ndarray
-    knn_weight: np.ndarray
-    is_question: np.ndarray  # False for FAQ answers (not used as CV queries)
 
 
-def build_training_set(examples: Sequence[NluExample], faqs: Sequence[FaqEntry] = ()) -> TrainingSet:
+def build_training_set(examples: Sequence[NluExample]) -> TrainingSet:
+    """Stage A's training data: every example that is not an FAQ question."""
     texts: list[str] = []
     labels: list[str] = []
     sw: list[float] = []
-    kw: list[float] = []
-    q: list[bool] = []
-
-    def add(text: str, label: str, s: float, k: float, question: bool) -> None:
-        if text and text.strip():
-            texts.append(text)
-            labels.append(label)
-            sw.append(s)
-            kw.append(k)
-            q.append(question)
-
     for ex in examples:
-        weight = OOS_SAMPLE_WEIGHT if ex.intent == OOS else 1.0
-        add(ex.text, ex.intent, weight, 1.0, True)
-    for entry in faqs:
-        label = FAQ_PREFIX + entry.id
-        for text in entry.all_questions():
-            add(text, label, FAQ_WEIGHT, 1.0, True)
-        for text in entry.answer.values():
-            add(text, label, ANSWER_SAMPLE_WEIGHT * FAQ_WEIGHT, ANSWER_KNN_WEIGHT, False)
-    return TrainingSet(texts, labels, np.array(sw), np.array(kw), np.array(q, bool))
+        if ex.intent.startswith(FAQ_PREFIX) or not ex.text or not ex.text.strip():
+            continue
+        texts.append(ex.text)
+        labels.append(ex.intent)
+        sw.append(OOS_SAMPLE_WEIGHT if ex.intent == OOS else 1.0)
+    return TrainingSet(texts, labels, np.array(sw))
+
+
+def _faq_entries(examples: Sequence[NluExample], faqs: Sequence[FaqEntry]) -> tuple[list[FaqEntry], dict[str, list[str]]]:
+    """FAQ entries plus the ``faq/<id>`` NLU examples as extra questions (an id
+    that no FAQ file defines becomes an entry of its own, without answers)."""
+    entries = list(faqs)
+    known = {e.id for e in entries}
+    extra: dict[str, list[str]] = {}
+    for ex in examples:
+        if ex.intent.startswith(FAQ_PREFIX) and ex.text.strip():
+            fid = ex.intent[len(FAQ_PREFIX):]
+            extra.setdefault(fid, []).append(ex.text)
+    for fid, qs in extra.items():
+        if fid not in known:
+            entries.append(FaqEntry(id=fid, category="other", questions={"id": tuple(qs)}, answer={}))
+            known.add(fid)
+    extra = {fid: qs for fid, qs in extra.items() if fid in {e.id for e in faqs}}
+    return entries, extra
+
+
+def _stage_a_view(decision, probs_row: np.ndarray, classes: np.ndarray, oos_index: int) -> StageAView:
+    top = str(classes[decision.index])
+    faq_i = np.flatnonzero(classes == FAQ_CLASS)
+    return StageAView(
+        conf=float(decision.confidence),
+        is_oos=bool(decision.is_oos),
+        top=top,
+        p_oos=float(probs_row[oos_index]) if oos_index >= 0 else 0.0,
+        top_p=float(probs_row[decision.index]),
+        p_faq=float(probs_row[faq_i[0]]) if len(faq_i) else 0.0,
+    )
 
 
 class NluModel:
@@ -93,13 +138,18 @@ class NluModel:
         classifier: IntentClassifier,
         products: Sequence[Product] = (),
         train_seconds: float = 0.0,
+        faq_index: FaqIndex | None = None,
+        combiner: Combiner | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.featurizer = featurizer
         self.classifier = classifier
+        self.faq_index = faq_index
+        self.combiner = combiner
         self.products = tuple(products)
         self.train_seconds = train_seconds
         self.cache_key: str | None = None
+        self.train_report: dict[str, float] = {}
         self._extractor = None
 
     # The entity extractor is rebuilt after unpickling (it is cheap and may
@@ -111,7 +161,12 @@ class NluModel:
 
     @property
     def intents(self) -> list[str]:
-        return [str(c) for c in self.classifier.classes_]
+        names = [str(c) for c in self.classifier.classes_ if c != FAQ_CLASS]
+        if self.faq_index is not None:
+            names += [FAQ_PREFIX + i for i in self.faq_index.ids]
+            if OOS not in names:
+                names.append(OOS)
+        return names
 
     @property
     def extractor(self):
@@ -131,16 +186,14 @@ class NluModel:
             log.exception("entity extraction failed")
             return ()
 
-    def parse(self, text: str, lang: Lang | None = None) -> ParseResult:
-        if lang is None:
-            from bot.nlu.language import detect_language
-
-            lang = detect_language(text)
-        analysis = self.analyzer.analyze(text, lang)
+    # -- parsing -------------------------------------------------------------
+    def _stage_a(self, analysis):
         X = self.featurizer.transform([analysis])
         (decision,), probs = self.classifier.decide(X)
+        return decision, probs[0]
+
+    def _stage_a_result(self, decision, p: np.ndarray) -> tuple[IntentScore, list[IntentScore], tuple[IntentScore, ...]]:
         names = self.classifier.classes_
-        p = probs[0]
         order = np.argsort(-p)[:RANKING_SIZE]
         top_name = str(names[decision.index])
         ranking = [IntentScore(top_name, decision.confidence)]
@@ -157,6 +210,19 @@ class NluModel:
         suggestions: tuple[IntentScore, ...] = ()
         if decision.suggest:
             suggestions = tuple(s for s in ranking if s.name != OOS)[:MAX_SUGGESTIONS]
+        return intent, ranking, suggestions
+
+    def parse(self, text: str, lang: Lang | None = None) -> ParseResult:
+        if lang is None:
+            from bot.nlu.language import detect_language
+
+            lang = detect_language(text)
+        analysis = self.analyzer.analyze(text, lang)
+        decision, p = self._stage_a(analysis)
+        if self.faq_index is None or self.combiner is None:
+            intent, ranking, suggestions = self._stage_a_result(decision, p)
+        else:
+            intent, ranking, suggestions = self._combined(analysis, decision, p)
         return ParseResult(
             text=text,
             normalized=analysis.normalized,
@@ -167,6 +233,147 @@ class NluModel:
             suggestions=suggestions,
         )
 
+    def _combined(self, analysis, decision, p: np.ndarray):
+        index = self.faq_index
+        names = self.classifier.classes_
+        view = index.query_views([analysis.normalized], [analysis])
+        F = index.features(view)
+        scores = index.score(F)
+        unknown, n_tok = index.query_stats(view)
+        a_view = _stage_a_view(decision, p, names, self.classifier.oos_index)
+        X = combiner_features(scores, F, unknown, n_tok, [a_view])
+        route = self.combiner.proba(X)[0]
+        s = scores[0]
+        faq_order = np.argsort(-s)[:RANKING_SIZE]
+        z = (s[faq_order] - s[faq_order[0]]) / FAQ_TEMPERATURE
+        faq_p = np.exp(z) / np.exp(z).sum()
+        stage_a_intent = a_view.top if not (a_view.is_oos or a_view.top in (OOS, FAQ_CLASS)) else OOS
+        choice = int(np.argmax(route))
+        if choice == INTENT and stage_a_intent == OOS:
+            choice = OOS_ROUTE
+        candidates: list[IntentScore] = []
+        for j, pj in zip(faq_order, faq_p):
+            candidates.append(IntentScore(FAQ_PREFIX + index.ids[j], float(route[FAQ] * pj)))
+        for i in np.argsort(-p)[:RANKING_SIZE]:
+            name = str(names[i])
+            if name not in (OOS, FAQ_CLASS):
+                candidates.append(IntentScore(name, float(route[INTENT] * p[i])))
+        if choice == FAQ:
+            intent = IntentScore(FAQ_PREFIX + index.ids[faq_order[0]], float(route[FAQ]))
+        elif choice == INTENT:
+            intent = IntentScore(stage_a_intent, float(route[INTENT]))
+        else:
+            intent = IntentScore(OOS, float(max(route[OOS_ROUTE], 1.0 - route[FAQ] - route[INTENT] * (stage_a_intent != OOS))))
+        rest = sorted((c for c in candidates if c.name != intent.name), key=lambda c: -c.confidence)
+        if intent.name != OOS:
+            rest.append(IntentScore(OOS, float(route[OOS_ROUTE])))
+            rest.sort(key=lambda c: -c.confidence)
+        ranking = [intent] + [IntentScore(c.name, min(c.confidence, intent.confidence)) for c in rest[: RANKING_SIZE - 1]]
+        suggestions: tuple[IntentScore, ...] = ()
+        if SUGGEST_LOW <= route[FAQ] < SUGGEST_HIGH and choice != INTENT:
+            sugg = [c for c in candidates if c.name.startswith(FAQ_PREFIX)][:MAX_SUGGESTIONS]
+            suggestions = tuple(sugg)
+        return intent, ranking, suggestions
+
+
+def _fit_stage_a(data: TrainingSet, feature_config, classifier_config, analyzer: TextAnalyzer | None = None):
+    analyzer = analyzer or TextAnalyzer(Vocabulary.builtin())
+    analyses = [analyzer.analyze(t) for t in data.texts]
+    featurizer = Featurizer(feature_config)
+    X = featurizer.fit_transform(analyses)
+    clf = IntentClassifier(classifier_config).fit(X, data.labels, sample_weight=data.sample_weight)
+    return analyzer, featurizer, clf, X
+
+
+def _stage_a_cv(
+    X, labels: list[str], weights: np.ndarray, classifier_config, folds: int, seed: int = 7
+) -> tuple[list[StageAView], list[int]]:
+    """Out-of-fold stage-A views for stage A's own training examples (and their rows)."""
+    labels_arr = np.array(labels, dtype=object)
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(labels), int)
+    for c in np.unique(labels_arr):
+        idx = np.flatnonzero(labels_arr == c)
+        rng.shuffle(idx)
+        fold[idx] = (np.arange(len(idx)) + rng.integers(folds)) % folds
+    views: list[StageAView | None] = [None] * len(labels)
+    for f in range(folds):
+        train = fold != f
+        test = np.flatnonzero(~train)
+        if len(test) == 0 or len(set(labels_arr[train])) < 2:
+            continue
+        clf = IntentClassifier(classifier_config).fit(
+            X[train], list(labels_arr[train]), sample_weight=weights[train]
+        )
+        decisions, probs = clf.decide(X[test])
+        for row, d, pr in zip(test, decisions, probs):
+            views[row] = _stage_a_view(d, pr, clf.classes_, clf.oos_index)
+    return [v for v in views if v is not None], [i for i, v in enumerate(views) if v is not None]
+
+
+def _fit_combiner(model: NluModel, data: TrainingSet, X_a, classifier_config, n_faq_rows: int) -> Combiner | None:
+    """``data``/``X_a``: stage A's training set, whose last ``n_faq_rows`` rows are
+    the FAQ questions (in the index's question order) under the pooled class."""
+    index = model.faq_index
+    rows_X: list[np.ndarray] = []
+    rows_route: list[np.ndarray] = []
+    rows_w: list[np.ndarray] = []
+    report: dict[str, float] = {}
+
+    def add(X: np.ndarray, route: np.ndarray, kind: str) -> None:
+        if len(X):
+            rows_X.append(X)
+            rows_route.append(route)
+            rows_w.append(np.full(len(X), ROUTE_WEIGHTS[kind] / len(X)))
+
+    # stage A's view of every training row, out of fold
+    views, kept = _stage_a_cv(X_a, data.labels, data.sample_weight, classifier_config, STAGE_A_CV_FOLDS)
+    view_of = dict(zip(kept, views))
+    n_a = len(data.labels) - n_faq_rows
+    # FAQ questions as leave-one-out queries, and with their entry left out
+    F, gold, unknown, n_tok = index.loo_features()
+    keep_q = np.array([n_a + j in view_of for j in range(len(gold))], bool)
+    if keep_q.any():
+        F, gold, unknown, n_tok = F[keep_q], gold[keep_q], unknown[keep_q], n_tok[keep_q]
+        a_views = [view_of[n_a + j] for j in np.flatnonzero(keep_q)]
+        S = index.score(F)
+        rows = np.arange(len(gold))
+        hit = S.argmax(axis=1) == gold
+        report["loo_faq_top1"] = float(hit.mean())
+        faq_route = np.full(len(gold), FAQ) if FAQ_LABEL_BY_GOLD else np.where(hit, FAQ, OOS_ROUTE)
+        add(combiner_features(S, F, unknown, n_tok, a_views), faq_route, "faq")
+        if len(index) > 2:
+            S_held = S.copy()
+            S_held[rows, gold] = -1e9
+            F_held = F.copy()
+            F_held[rows, gold, :] = 0.0
+            add(combiner_features(S_held, F_held, unknown, n_tok, a_views), np.full(len(gold), OOS_ROUTE), "near_oos")
+    # stage A's own examples
+    own = [i for i in kept if i < n_a]
+    if own:
+        analyses = [model.analyzer.analyze(data.texts[i]) for i in own]
+        qv = index.query_views([], analyses)
+        Fa = index.features(qv)
+        Sa = index.score(Fa)
+        unk, nt = index.query_stats(qv)
+        Xa = combiner_features(Sa, Fa, unk, nt, [view_of[i] for i in own])
+        is_oos = np.array([data.labels[i] == OOS for i in own])
+        add(Xa[~is_oos], np.full((~is_oos).sum(), INTENT), "intent")
+        add(Xa[is_oos], np.full(is_oos.sum(), OOS_ROUTE), "oos")
+    if not rows_X:
+        return None
+    X = np.vstack(rows_X)
+    route = np.concatenate(rows_route)
+    w = np.concatenate(rows_w)
+    w = w / w.mean()
+    kind = COMBINER_KIND if len(index.q_units) >= MIN_LEARNED_FAQ_QUESTIONS else "rule"
+    comb = Combiner(C=COMBINER_C, kind=kind).fit(X, route, w)
+    if comb.model is not None:
+        pred = comb.proba(X).argmax(axis=1)
+        report["combiner_train_acc"] = float(((pred == route) * w).sum() / w.sum())
+    model.train_report.update(report)
+    return comb
+
 
 def train_model(
     examples: Sequence[NluExample],
@@ -175,20 +382,69 @@ def train_model(
     products: Sequence[Product] = (),
     feature_config: FeatureConfig | None = None,
     classifier_config: ClassifierConfig | None = None,
+    faq_config: FaqIndexConfig | None = None,
 ) -> NluModel:
-    """Train on labeled examples plus FAQ entries (each one intent ``faq/<id>``)."""
+    """Train on labeled examples plus FAQ entries (each one intent ``faq/<id>``).
+
+    Examples labeled ``faq/<id>`` are questions of that FAQ entry. With no FAQ
+    at all the model is stage A alone (the intent classifier)."""
     started = time.perf_counter()
-    data = build_training_set(examples, faqs)
-    if not data.texts:
+    entries, extra = _faq_entries(examples, faqs)
+    data = build_training_set(examples)
+    if not data.texts and not entries:
         raise ValueError("no training examples")
+    if not data.texts:  # an FAQ-only training file: stage A knows only out_of_scope
+        data = TrainingSet(["\u2400"], [OOS], np.array([OOS_SAMPLE_WEIGHT]))
+    if not entries:
+        analyzer, featurizer, clf, _ = _fit_stage_a(data, feature_config, classifier_config)
+        model = NluModel(analyzer, featurizer, clf, products)
+        model.train_seconds = time.perf_counter() - started
+        return model
     analyzer = TextAnalyzer(Vocabulary.builtin())
-    analyses = [analyzer.analyze(t) for t in data.texts]
-    featurizer = Featurizer(feature_config)
-    X = featurizer.fit_transform(analyses)
-    clf = IntentClassifier(classifier_config).fit(
-        X, data.labels, sample_weight=data.sample_weight, knn_weight=data.knn_weight, cv_mask=data.is_question
-    )
-    return NluModel(analyzer, featurizer, clf, products, time.perf_counter() - started)
+    index = FaqIndex(faq_config).fit(entries, analyzer, extra)
+    # stage A also learns one pooled class of all FAQ questions: "a question for
+    # this shop's FAQ" competes with "deny" for "sepatunya kulit asli ga kak"
+    questions = [index.unit_texts[u] for u in index.q_units]
+    if FAQ_CLASS_IN_STAGE_A:
+        data = TrainingSet(
+            data.texts + questions,
+            data.labels + [FAQ_CLASS] * len(questions),
+            np.r_[data.sample_weight, np.full(len(questions), FAQ_CLASS_WEIGHT)],
+        )
+        n_faq_rows = len(questions)
+    else:
+        n_faq_rows = 0
+    analyzer, featurizer, clf, X_a = _fit_stage_a(data, feature_config, classifier_config, analyzer)
+    model = NluModel(analyzer, featurizer, clf, products, faq_index=index)
+    if n_faq_rows == 0:  # stage A's view of the FAQ questions comes from the full model
+        X_q = featurizer.transform([index.unit_analyses[u] for u in index.q_units])
+        data = TrainingSet(data.texts + questions, data.labels + [FAQ_CLASS] * len(questions),
+                           np.r_[data.sample_weight, np.ones(len(questions))])
+        import scipy.sparse as sp
+        X_a = sp.vstack([X_a, X_q]).tocsr()
+        n_faq_rows = len(questions)
+    model.combiner = _fit_combiner(model, data, X_a, classifier_config, n_faq_rows)
+    if model.combiner is None:
+        model.faq_index = None
+    model.train_seconds = time.perf_counter() - started
+    return model
+
+
+def shop_examples(shop: ShopData) -> list[NluExample]:
+    """Stage A's examples for a data dir: built-in + the data dir's, with
+    ``product_search`` out of scope when the shop has no catalog."""
+    examples = builtin_examples() + list(shop.nlu_examples)
+    if not shop.products:
+        examples = [
+            NluExample(ex.text, OOS, ex.entities, ex.source) if ex.intent == "product_search" else ex
+            for ex in examples
+        ]
+    return examples
+
+
+def train_for_shop(shop: ShopData) -> NluModel:
+    """What ``sapa run`` trains for a data dir (``load_or_train`` without the cache)."""
+    return train_model(shop_examples(shop), shop.faqs, products=shop.products)
 
 
 # --- built-in intents and the cache --------------------------------------------
@@ -275,7 +531,7 @@ def save_cached(cache_dir: Path, model: NluModel) -> None:
 def load_or_train(shop: ShopData, cache_dir: Path) -> NluModel:
     """The model ``sapa run`` uses for ``shop``: from the cache when the data is unchanged."""
     cache_dir = Path(cache_dir)
-    examples = builtin_examples() + list(shop.nlu_examples)
+    examples = shop_examples(shop)
     key = training_key(examples, shop.faqs, shop.products)
     model = load_cached(cache_dir, key)
     if model is not None:

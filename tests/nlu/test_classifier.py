@@ -87,13 +87,8 @@ def test_lang_hint_is_kept(model: NluModel) -> None:
     assert model.parse("halo", lang="en").lang == "en"
 
 
-# Known gap (see the NLU report): with Indonesian-only FAQ questions and English
-# examples only in other intents, char/word n-grams of English pull towards those
-# intents and the concept view does not yet outweigh them on this tiny data set.
-CROSS_LINGUAL_GAP = pytest.mark.xfail(reason="cross-lingual FAQ retrieval not yet reliable", strict=False)
-
-
-@CROSS_LINGUAL_GAP
+# The FAQ retriever matches questions and the entry's answers (here Indonesian
+# only) through the bilingual concept vocabulary.
 @pytest.mark.parametrize(
     "text, faq",
     [
@@ -118,7 +113,7 @@ def test_slang_and_abbreviations(model: NluModel, text: str) -> None:
         "asdfgh qwerty zxcv",
         "siapa penemu lampu pijar",
         "what is the meaning of life",
-        pytest.param("lagu dangdut paling enak apa", marks=CROSS_LINGUAL_GAP),
+        "lagu dangdut paling enak apa",
     ],
 )
 def test_unrelated_or_nonsense_is_out_of_scope(model: NluModel, text: str) -> None:
@@ -145,6 +140,29 @@ def test_model_without_out_of_scope_examples_still_rejects_nonsense() -> None:
     assert "out_of_scope" not in m.intents
     assert m.parse("ongkos kirim ke bandung berapa").intent.name == "faq/shipping-cost"
     assert m.parse("zxqv blorp wug").intent.name == "out_of_scope"
+
+
+def test_faq_only_training_data_builds_a_retriever() -> None:
+    m = train_model([NluExample(text=q, intent=f"faq/{f.id}") for f in FAQS for q in f.all_questions()])
+    assert m.parse("ongkos kirim ke bandung berapa").intent.name == "faq/shipping-cost"
+    assert "faq/store-hours" in m.intents
+
+
+def test_without_faq_the_model_is_the_intent_classifier() -> None:
+    m = train_model(EXAMPLES)
+    assert m.faq_index is None
+    assert all(not name.startswith("faq/") for name in m.intents)
+    assert m.parse("halo kak").intent.name == "greet"
+
+
+def test_no_catalog_means_no_product_search(tmp_path: Path) -> None:
+    from bot.nlu.model import shop_examples, train_for_shop
+
+    shop = _shop(tmp_path)
+    examples = shop_examples(shop)
+    assert not any(e.intent == "product_search" for e in examples)
+    model = train_for_shop(shop)
+    assert "product_search" not in model.intents
 
 
 def test_training_needs_examples() -> None:
