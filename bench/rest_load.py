@@ -26,9 +26,12 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-# A realistic mix: FAQ questions in both languages, small talk, and a few misses.
-MESSAGES = [
+# A realistic mix: customer paraphrases of the demo FAQ in both languages (slang, typos),
+# questions no FAQ answers, and small talk.
+PARAPHRASES = ROOT / "bench" / "data" / "demo_paraphrases.yml"
+SMALL_TALK = [
     "kak, ongkir ke sby brp ya?",
     "bisa bayar pakai apa aja?",
     "what payment methods do you accept?",
@@ -44,6 +47,15 @@ MESSAGES = [
     "lupa password akun gmn",
     "siapa juara piala dunia 2018",
 ]
+
+
+def load_messages() -> list[str]:
+    from bot.shopdata.rasa_nlu import read_nlu_file
+
+    return [ex.text for ex in read_nlu_file(PARAPHRASES)] + SMALL_TALK
+
+
+MESSAGES = load_messages()
 
 
 def free_port() -> int:
