@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bot.store import queries
-from bot.store.models import conversations, messages
+from bot.store.models import conversations, customers, messages
 from bot.store.records import (
     ConversationChanges,
     ConversationRecord,
@@ -88,6 +88,12 @@ _INSERT_MESSAGES = insert(messages).returning(
     messages.c.id, messages.c.conversation_id, messages.c.seq
 )
 _UPDATE_CONVERSATION = update(conversations).where(conversations.c.id == bindparam("conv_id"))
+# A language change follows the customer into their next conversation.
+_UPDATE_CUSTOMER_LANG = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"))
+    .values(lang=bindparam("new_lang"), updated_at=bindparam("now"))
+)
 
 
 @dataclass(slots=True)
@@ -120,6 +126,7 @@ def record_turns(
     # Client ids written earlier in this batch, with the messages of their turn.
     written: dict[tuple[int, str], list[StoredMessage]] = {}
     changed: set[int] = set()
+    customer_langs: dict[int, str] = {}
     planned: list[_Planned | Failed] = []
     rows: list[dict[str, Any]] = []
 
@@ -148,12 +155,19 @@ def record_turns(
         rows.extend(_row(m) for m in stored)
         conversation = current[turn.conversation_id] = _updated(conversation, values)
         changed.add(turn.conversation_id)
+        if turn.changes.lang is not None:
+            customer_langs[conversation.customer_id] = turn.changes.lang
         if key is not None:
             written[key] = stored
         planned.append(_Planned(conversation, stored, False, has_incoming))
 
     ids = _insert_messages(conn, rows)
     _update_conversations(conn, [current[i] for i in sorted(changed)])
+    if customer_langs:
+        conn.execute(
+            _UPDATE_CUSTOMER_LANG,
+            [{"customer_id": c, "new_lang": lang, "now": now} for c, lang in sorted(customer_langs.items())],
+        )
     return [p if isinstance(p, Failed) else p.record(ids) for p in planned]
 
 

@@ -135,3 +135,19 @@ async def test_update_customer(store: Store, clock: FakeClock) -> None:
     with pytest.raises(CustomerNotFound):
         await store.update_customer(999_999, display_name="nobody")
     assert await store.customer(999_999) is None
+
+
+async def test_a_language_change_follows_the_customer_to_the_next_conversation(
+    store: Store, clock: FakeClock
+) -> None:
+    first = await store.open_conversation("rest", "lang-switch", None)
+    assert first.lang == "id"
+    await store.record_turn(
+        first.id, NewMessage("customer", "hello"), [NewMessage("bot", "Hi!")], ConversationChanges(lang="en")
+    )
+    customer = await store.customer(first.customer_id)
+    assert customer is not None and customer.lang == "en"
+    await store.record_turn(first.id, None, [], ConversationChanges(status=ConversationStatus.RESOLVED))
+    clock.advance(days=2)
+    second = await store.open_conversation("rest", "lang-switch", None)
+    assert second.id != first.id and second.lang == "en"
