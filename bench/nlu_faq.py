@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.nlu.evaluate import evaluate, format_report  # noqa: E402
-from bot.nlu.model import train_for_shop  # noqa: E402
+from bot.nlu.evaluate import compute_report, evaluate, format_report  # noqa: E402
+from bot.nlu.model import shop_examples, train_for_shop  # noqa: E402
 from bot.shopdata.loader import load_shop  # noqa: E402
 from bot.shopdata.rasa_nlu import read_nlu_file  # noqa: E402
 
@@ -29,6 +29,36 @@ def shops() -> list[tuple[str, Path, Path]]:
         if (d / "test.yml").exists():
             out.append((d.name, d, d / "test.yml"))
     return out
+
+
+def baseline(shop, test):
+    """Plain TF-IDF (word 1-2 + char 2-5) + LinearSVC over the same training
+    data as the model (built-in intents, the shop's NLU examples, one class per
+    FAQ entry from its questions, out_of_scope as a class): the figure to beat."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    texts, labels = [], []
+    for ex in shop_examples(shop):
+        if ex.text.strip():
+            texts.append(ex.text)
+            labels.append(ex.intent)
+    for f in shop.faqs:
+        for q in f.all_questions():
+            texts.append(q)
+            labels.append("faq/" + f.id)
+    t0 = time.perf_counter()
+    clf = make_pipeline(
+        make_union(
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, lowercase=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, lowercase=True),
+        ),
+        LinearSVC(C=1.0, class_weight="balanced"),
+    ).fit(texts, labels)
+    secs = time.perf_counter() - t0
+    pred = list(clf.predict([ex.text for ex in test]))
+    return compute_report([ex.intent for ex in test], pred, (), secs, [ex.text for ex in test])
 
 
 def main() -> None:
@@ -49,6 +79,9 @@ def main() -> None:
         print(f"== {name}: {len(shop.faqs)} FAQ entries, {len(test)} test examples,"
               f" trained in {secs:.1f} s ({extra})")
         print(format_report(report), flush=True)
+        b = baseline(shop, test)
+        print(f"   baseline TF-IDF+LinearSVC: accuracy {b.accuracy:.3f}, in-scope {b.in_scope_accuracy or 0:.3f},"
+              f" OOS P/R {b.oos_precision or 0:.2f}/{b.oos_recall or 0:.2f}", flush=True)
         if args.errors:
             for text, gold, pred in report.errors:
                 print(f"   x {gold:<28} -> {pred:<28} | {text}")

@@ -327,6 +327,33 @@ class FaqIndex:
         n_tok = np.array([len(a.canonical) for a in analyses], float)
         return feats, self.unit_entry[units], unknown / np.maximum(n_tok, 1.0), n_tok
 
+    def heldout_features(
+        self, analyses: Sequence[Analysis], units: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features of new texts (paraphrases of training questions) against the
+        index without their source question ``units[i]``: a concept token only
+        that question has counts as unknown, as in :meth:`loo_features`.
+
+        Returns (features, unknown share, concept-token count)."""
+        views = self.query_views([], analyses)
+        if not views:
+            z = np.zeros(0)
+            return np.zeros((0, len(self.ids), len(PAIR_FEATURES)), np.float32), z, z
+        counts = np.vstack([v.counts for v in views])
+        total = np.asarray(self.UC.sum(axis=0)).ravel()
+        own = self.UC[units].toarray()
+        only_own = (total[None, :] - own) <= 0
+        unknown = (counts * only_own).sum(axis=1) + np.array([v.unknown for v in views])
+        counts = np.where(only_own, 0.0, counts).astype(np.float32)
+        feats = self._pair_features(
+            sp.vstack([v.char for v in views]).tocsr(),
+            sp.vstack([v.word for v in views]).tocsr(),
+            sp.vstack([v.con for v in views]).tocsr(),
+            counts, unknown, exclude_unit=np.asarray(units, dtype=np.int64).copy(),
+        )
+        n_tok = np.array([len(a.canonical) for a in analyses], float)
+        return feats, unknown / np.maximum(n_tok, 1.0), n_tok
+
     @staticmethod
     def query_stats(views: Sequence[QueryView]) -> tuple[np.ndarray, np.ndarray]:
         """(unknown share, concept-token count) per message."""

@@ -64,20 +64,36 @@ class Vocabulary:
     """The bilingual concept vocabulary, compiled to stem-tuple → concept keys."""
 
     def __init__(self, concepts: dict[str, list[str]] | None = None) -> None:
+        # Two tables: terms as written (normalized surface tokens) and as stems.
+        # A message is matched on its surface tokens first, so "perbaikan"
+        # (repair) is not mistaken for its stem "baik" (good) and a listed slang
+        # form ("bersihin", "dibalikin") matches before the stemmer mangles it;
+        # the stem table then catches the inflections nobody listed.
         self.phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.surface: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # concept -> its terms per language (for training-data augmentation)
+        self.terms_by_lang: dict[str, dict[str, list[str]]] = {}
         for key, terms in (concepts or {}).items():
             for term in terms:
-                stems = tuple(stem(t) for t in tokenize(normalize(term)))
-                if not stems or len(stems) > MAX_PHRASE:
+                toks = tuple(tokenize(normalize(term)))
+                if not toks or len(toks) > MAX_PHRASE:
                     continue
-                have = self.phrases.get(stems, ())
-                if key not in have:
-                    self.phrases[stems] = have + (key,)
-        self.max_len = max((len(p) for p in self.phrases), default=0)
+                stems = tuple(stem(t) for t in toks)
+                for table, k in ((self.surface, toks), (self.phrases, stems)):
+                    have = table.get(k, ())
+                    if key not in have:
+                        table[k] = have + (key,)
+        # a stem that is itself a listed word means that word, not the concept
+        # of a derived form ("perbaikan" -> "baik" is not "repair")
+        for k, keys in self.surface.items():
+            if k in self.phrases:
+                self.phrases[k] = keys
+        self.max_len = max((len(p) for p in self.surface), default=0)
 
     @classmethod
     def from_text(cls, text: str) -> "Vocabulary":
         concepts: dict[str, list[str]] = {}
+        by_lang: dict[str, dict[str, list[str]]] = {}
         for raw in text.splitlines():
             line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
             if not line or line.count("|") != 2:
@@ -85,19 +101,29 @@ class Vocabulary:
             key, ind, eng = (part.strip() for part in line.split("|"))
             terms = [t.strip() for t in (ind + "," + eng).split(",") if t.strip()]
             concepts.setdefault(key, []).extend(terms)
-        return cls(concepts)
+            for lang, part in (("id", ind), ("en", eng)):
+                by_lang.setdefault(key, {}).setdefault(lang, []).extend(t.strip() for t in part.split(",") if t.strip())
+        vocab = cls(concepts)
+        vocab.terms_by_lang = by_lang
+        return vocab
 
     @classmethod
     def builtin(cls) -> "Vocabulary":
         text = resources.files("bot.nlu").joinpath("resources/shop_vocab.txt").read_text("utf-8")
         return cls.from_text(text)
 
-    def canonicalize(self, stems: Sequence[str]) -> tuple[str, ...]:
+    def canonicalize(self, stems: Sequence[str], tokens: Sequence[str] | None = None) -> tuple[str, ...]:
         out: list[str] = []
         i, n = 0, len(stems)
+        if tokens is not None and len(tokens) != n:
+            tokens = None
         while i < n:
             for length in range(min(self.max_len, n - i), 0, -1):
-                keys = self.phrases.get(tuple(stems[i : i + length]))
+                keys = None
+                if tokens is not None:
+                    keys = self.surface.get(tuple(tokens[i : i + length]))
+                if keys is None:
+                    keys = self.phrases.get(tuple(stems[i : i + length]))
                 if keys:
                     out.extend(CONCEPT_PREFIX + k for k in keys if k != DROP)
                     i += length
@@ -117,8 +143,9 @@ class TextAnalyzer:
 
     def analyze(self, text: str, lang: Lang | None = None) -> Analysis:
         normalized = normalize(text, lang)
-        stems = tuple(stem(t) for t in tokenize(normalized))
-        return Analysis(normalized, stems, self.vocabulary.canonicalize(stems))
+        tokens = tokenize(normalized)
+        stems = tuple(stem(t) for t in tokens)
+        return Analysis(normalized, stems, self.vocabulary.canonicalize(stems, tokens))
 
 
 @dataclass

@@ -36,6 +36,7 @@ from typing import Sequence
 
 import numpy as np
 
+from bot.nlu.augment import augment
 from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
@@ -54,7 +55,9 @@ OOS_SAMPLE_WEIGHT = 0.5
 # The share of each kind of row in the combiner's training: real FAQ questions,
 # near-domain out-of-scope (questions of entries left out of the index), stage
 # A's intents and its out_of_scope examples.
-ROUTE_WEIGHTS = {"faq": 0.5, "near_oos": 0.1, "intent": 0.2, "oos": 0.2}
+ROUTE_WEIGHTS = {"faq": 0.2, "near_oos": 0.05, "aug_faq": 0.3, "aug_near_oos": 0.05, "intent": 0.2, "oos": 0.2}
+# Noisy paraphrases per FAQ question in the combiner's training (bot/nlu/augment.py).
+AUGMENT_PER_QUESTION = 4
 STAGE_A_CV_FOLDS = 3
 FAQ_LABEL_BY_GOLD = True
 COMBINER_KIND = "lr"
@@ -63,16 +66,21 @@ COMBINER_C = 1.0
 MIN_LEARNED_FAQ_QUESTIONS = 30
 FAQ_CLASS_IN_STAGE_A = True
 FAQ_CLASS_WEIGHT = 1.0
+# The FAQ route's weight against the others in the decision (1: plain argmax).
+FAQ_BIAS = 1.3
+# Stage-A intents that lose to the FAQ top-1 on a message longer than this many words.
+SOFT_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "cancel", "help", "feedback"})
+SHORT_MESSAGE = 4
 # "Did you mean" band on the probability of the FAQ route.
 SUGGEST_LOW = 0.2
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
 FAQ_TEMPERATURE = 0.25
 # Bump when the model's pickled shape changes; the code hash covers the rest.
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 _CODE_FILES = (
-    "features.py", "classifier.py", "model.py", "faq_index.py", "combine.py", "stem.py", "normalize.py",
-    "resources/shop_vocab.txt",
+    "features.py", "augment.py", "classifier.py", "model.py", "faq_index.py", "combine.py", "stem.py", "normalize.py",
+    "resources/shop_vocab.txt", "resources/slang_id.yml",
 )
 
 
@@ -248,9 +256,20 @@ class NluModel:
         z = (s[faq_order] - s[faq_order[0]]) / FAQ_TEMPERATURE
         faq_p = np.exp(z) / np.exp(z).sum()
         stage_a_intent = a_view.top if not (a_view.is_oos or a_view.top in (OOS, FAQ_CLASS)) else OOS
-        choice = int(np.argmax(route))
+        r = route * np.array([FAQ_BIAS, 1.0, 1.0])
+        choice = int(np.argmax(r))
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
+        # a dialogue act ("deny", "greet") or a soft request ("help") from stage A
+        # on a message long enough to be a question: the FAQ top-1 when it
+        # beats out_of_scope
+        if (
+            choice == INTENT
+            and stage_a_intent in SOFT_INTENTS
+            and len(analysis.stems) > SHORT_MESSAGE
+            and r[FAQ] >= r[OOS_ROUTE]
+        ):
+            choice = FAQ
         candidates: list[IntentScore] = []
         for j, pj in zip(faq_order, faq_p):
             candidates.append(IntentScore(FAQ_PREFIX + index.ids[j], float(route[FAQ] * pj)))
@@ -287,7 +306,7 @@ def _fit_stage_a(data: TrainingSet, feature_config, classifier_config, analyzer:
 
 def _stage_a_cv(
     X, labels: list[str], weights: np.ndarray, classifier_config, folds: int, seed: int = 7
-) -> tuple[list[StageAView], list[int]]:
+) -> tuple[list[StageAView], list[int], np.ndarray, dict[int, IntentClassifier]]:
     """Out-of-fold stage-A views for stage A's own training examples (and their rows)."""
     labels_arr = np.array(labels, dtype=object)
     rng = np.random.default_rng(seed)
@@ -297,6 +316,7 @@ def _stage_a_cv(
         rng.shuffle(idx)
         fold[idx] = (np.arange(len(idx)) + rng.integers(folds)) % folds
     views: list[StageAView | None] = [None] * len(labels)
+    models: dict[int, IntentClassifier] = {}
     for f in range(folds):
         train = fold != f
         test = np.flatnonzero(~train)
@@ -305,10 +325,12 @@ def _stage_a_cv(
         clf = IntentClassifier(classifier_config).fit(
             X[train], list(labels_arr[train]), sample_weight=weights[train]
         )
+        models[f] = clf
         decisions, probs = clf.decide(X[test])
         for row, d, pr in zip(test, decisions, probs):
             views[row] = _stage_a_view(d, pr, clf.classes_, clf.oos_index)
-    return [v for v in views if v is not None], [i for i, v in enumerate(views) if v is not None]
+    kept = [i for i, v in enumerate(views) if v is not None]
+    return [views[i] for i in kept], kept, fold, models
 
 
 def _fit_combiner(model: NluModel, data: TrainingSet, X_a, classifier_config, n_faq_rows: int) -> Combiner | None:
@@ -327,7 +349,9 @@ def _fit_combiner(model: NluModel, data: TrainingSet, X_a, classifier_config, n_
             rows_w.append(np.full(len(X), ROUTE_WEIGHTS[kind] / len(X)))
 
     # stage A's view of every training row, out of fold
-    views, kept = _stage_a_cv(X_a, data.labels, data.sample_weight, classifier_config, STAGE_A_CV_FOLDS)
+    views, kept, fold, fold_models = _stage_a_cv(
+        X_a, data.labels, data.sample_weight, classifier_config, STAGE_A_CV_FOLDS
+    )
     view_of = dict(zip(kept, views))
     n_a = len(data.labels) - n_faq_rows
     # FAQ questions as leave-one-out queries, and with their entry left out
@@ -348,6 +372,45 @@ def _fit_combiner(model: NluModel, data: TrainingSet, X_a, classifier_config, n_
             F_held = F.copy()
             F_held[rows, gold, :] = 0.0
             add(combiner_features(S_held, F_held, unknown, n_tok, a_views), np.full(len(gold), OOS_ROUTE), "near_oos")
+    # noisy paraphrases of the FAQ questions (translated, slang, typos, dropout),
+    # scored without their source question and seen by stage A's fold model
+    # that did not train on it: real traffic looks like these, not like the
+    # tidy questions themselves
+    if AUGMENT_PER_QUESTION > 0 and fold_models:
+        aug_texts: list[str] = []
+        aug_src: list[int] = []  # position in index.q_units
+        for j, u in enumerate(index.q_units):
+            if n_a + j not in view_of:
+                continue
+            for t in augment(index.unit_texts[u], model.analyzer.vocabulary, AUGMENT_PER_QUESTION):
+                aug_texts.append(t)
+                aug_src.append(j)
+        if aug_texts:
+            src = np.array(aug_src)
+            analyses = [model.analyzer.analyze(t) for t in aug_texts]
+            Fg, unk_g, nt_g = index.heldout_features(analyses, index.q_units[src])
+            Xq = model.featurizer.transform(analyses)
+            a_views_g: list[StageAView] = [None] * len(src)  # type: ignore[list-item]
+            for f, clf in fold_models.items():
+                rows_f = np.flatnonzero(fold[n_a + src] == f)
+                if len(rows_f) == 0:
+                    continue
+                decisions, probs = clf.decide(Xq[rows_f])
+                for r, d, pr in zip(rows_f, decisions, probs):
+                    a_views_g[r] = _stage_a_view(d, pr, clf.classes_, clf.oos_index)
+            ok = np.array([v is not None for v in a_views_g])
+            Fg, unk_g, nt_g, src = Fg[ok], unk_g[ok], nt_g[ok], src[ok]
+            a_views_g = [v for v in a_views_g if v is not None]
+            gold_g = index.unit_entry[index.q_units[src]]
+            Sg = index.score(Fg)
+            r_g = np.arange(len(gold_g))
+            report["aug_faq_top1"] = float((Sg.argmax(axis=1) == gold_g).mean())
+            add(combiner_features(Sg, Fg, unk_g, nt_g, a_views_g), np.full(len(gold_g), FAQ), "aug_faq")
+            if len(index) > 2:
+                Sg[r_g, gold_g] = -1e9
+                Fg = Fg.copy()
+                Fg[r_g, gold_g, :] = 0.0
+                add(combiner_features(Sg, Fg, unk_g, nt_g, a_views_g), np.full(len(gold_g), OOS_ROUTE), "aug_near_oos")
     # stage A's own examples
     own = [i for i in kept if i < n_a]
     if own:
