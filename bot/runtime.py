@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
     loop = asyncio.get_running_loop()
     # Training is CPU-bound; a worker thread keeps the loop responsive meanwhile.
     nlu = await loop.run_in_executor(None, load_or_train, shop, settings.cache_dir)
+    # The model is hundreds of thousands of long-lived objects; moving them out of
+    # the collector's reach keeps full collections (latency spikes) short.
+    gc.collect()
+    gc.freeze()
     store = await Store.open(settings.database_url_async)
     try:
         if settings.redis_url:
