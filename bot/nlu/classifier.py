@@ -6,14 +6,29 @@ the message to that intent's examples — which carries few-shot intents (FAQ
 entries with two or three questions) that a linear model underfits.
 
 Confidence: a small logistic "meta" model turns features of the top candidate
-(its score, the margin to the runner-up, its neighbour similarity, ...) into
-the probability that the top candidate is right. It is fitted on
-cross-validation folds of the training data in which a share of the intents is
-held out entirely, so their examples play unseen, out-of-scope messages; real
-``out_of_scope`` examples, when the data has them, take part as themselves.
-The out-of-scope threshold on that probability, and the band in which the
-NLU offers "did you mean" suggestions, are chosen on the same folds.
-Nothing here ever looks at a test set.
+(its score, the margins to the runners-up, its neighbour similarity, the
+``out_of_scope`` class's own score, the entropy of the scores, ...) into the
+probability that the top candidate is right. It is fitted on cross-validation
+folds of the training data in which a share of the intents is held out
+entirely, so their examples play unseen, out-of-scope messages ("pseudo
+out-of-scope"); real ``out_of_scope`` examples, when the data has them, take
+part as themselves.
+
+The out-of-scope threshold on that probability is chosen on the same folds:
+
+* with ``out_of_scope`` examples in the data — the lowest threshold whose
+  estimated out-of-scope recall reaches ``oos_target_recall``, so as few known
+  messages as possible are rejected, but never one that costs more than
+  ``max_known_loss`` of the folds' known-intent accuracy. The recall estimate
+  blends the two kinds of unknown rows: held-out intents are *harder* to tell
+  from the known ones than real out-of-scope traffic (they are neighbours in the
+  same domain), the real examples are *easier* than new out-of-scope messages
+  (the model trained on their siblings), so each counts for half;
+* closed-world data (no ``out_of_scope`` examples) declares no out-of-scope
+  traffic: the threshold maximizes accuracy for a small out-of-scope prior.
+
+The "did you mean" band is chosen on the same folds. Nothing here ever looks
+at a test set.
 """
 
 from __future__ import annotations
@@ -32,16 +47,27 @@ OOS = "out_of_scope"
 
 @dataclass
 class ClassifierConfig:
-    # SVM regularization; None = by data regime: few examples per intent (FAQ
-    # files with 2-3 questions) need stronger regularization than benchmark-size data
+    # SVM regularization; None = by data regime, C = clip(C_per_example x the
+    # median examples per intent, C_min, C_max): few examples per intent (FAQ
+    # files with 2-3 questions) need stronger regularization than benchmark-size
+    # data (100+ per intent, where C 0.5 -> 2 gains ~0.5 point of accuracy)
     C: float | None = None
+    C_per_example: float = 0.02
+    C_min: float = 0.1
+    C_max: float = 2.0
     knn_weight: float = 0.2  # weight of the neighbour similarity in the score
     folds: int = 3
     holdout_share: float = 0.2  # intents held out per fold as pseudo out-of-scope
-    oos_prior: float = 0.2  # share of out-of-scope messages the threshold is tuned for
-    closed_world_oos_prior: float = 0.03  # the same when the data has no out_of_scope examples
-    min_threshold: float = 0.05
+    # data with out_of_scope examples: reach this estimated out-of-scope recall ...
+    oos_target_recall: float = 0.6
+    # ... without losing more than this share of known-intent accuracy
+    max_known_loss: float = 0.03
+    real_oos_share: float = 0.5  # weight of real out_of_scope rows among the unknown CV rows
+    oos_prior: float = 0.2  # share of unknown rows when fitting the meta model
+    closed_world_oos_prior: float = 0.01  # threshold objective when the data has no out_of_scope examples
+    min_threshold: float = 0.02
     max_threshold: float = 0.9
+    entropy_temperature: float = 0.1  # softmax temperature of the entropy meta feature
     seed: int = 13
 
 
@@ -53,20 +79,45 @@ class Decision:
     suggest: bool  # unsure: offer suggestions
 
 
-def _meta_features(scores: np.ndarray, knn: np.ndarray, lin: np.ndarray, oos_index: int) -> np.ndarray:
-    """Per row: features of the top-scoring candidate."""
+def _meta_features(
+    scores: np.ndarray, knn: np.ndarray, lin: np.ndarray, oos_index: int, entropy_t: float = 0.1
+) -> np.ndarray:
+    """Per row: features of the top-scoring candidate and of the score distribution."""
     n, k = scores.shape
-    order = np.argsort(-scores, axis=1)
-    top = order[:, 0]
     rows = np.arange(n)
+    if k > 3:
+        part = np.argpartition(-scores, 2, axis=1)[:, :3]
+        ps = scores[rows[:, None], part]
+        o = np.argsort(-ps, axis=1)
+        order = part[rows[:, None], o]
+    else:
+        order = np.argsort(-scores, axis=1)
+    top = order[:, 0]
     s1 = scores[rows, top]
-    s2 = scores[rows, order[:, 1]] if k > 1 else np.zeros(n)
+    s2 = scores[rows, order[:, 1]] if k > 1 else s1 - 1.0
+    s3 = scores[rows, order[:, 2]] if k > 2 else s2 - 1.0
     k1 = knn[rows, top]
-    kbest = knn.max(axis=1)
+    if k > 1:
+        kp = np.partition(knn, k - 2, axis=1)
+        kbest, ksecond = kp[:, -1], kp[:, -2]
+    else:
+        kbest, ksecond = knn[:, 0], np.zeros(n)
     l1 = lin[rows, top]
-    l2 = lin[rows, order[:, 1]] if k > 1 else np.zeros(n)
-    is_oos = (top == oos_index).astype(float) if oos_index >= 0 else np.zeros(n)
-    return np.column_stack([s1, s1 - s2, k1, kbest, l1, l1 - l2, is_oos])
+    l2 = lin[rows, order[:, 1]] if k > 1 else l1 - 1.0
+    if oos_index >= 0:
+        is_oos = (top == oos_index).astype(float)
+        l_oos = lin[:, oos_index]
+    else:
+        is_oos = l_oos = np.zeros(n)
+    z = (scores - s1[:, None]) / entropy_t
+    e = np.exp(np.maximum(z, -50.0))
+    sum_e = e.sum(axis=1)
+    entropy = np.log(sum_e) - (e * z).sum(axis=1) / sum_e
+    F = np.column_stack(
+        [s1, s1 - s2, s2 - s3, k1, kbest, kbest - ksecond, l1, l1 - l2, is_oos, l_oos, l1 - l_oos, entropy]
+    )
+    # masked or untrained classes score -1e3: keep the features in a sane range
+    return np.clip(F, -5.0, 5.0)
 
 
 class IntentClassifier:
@@ -79,13 +130,13 @@ class IntentClassifier:
         self.suggest_low = 0.2
         self.suggest_high = 0.8
         self.temperature = 1.0
-        self.cv_report: dict[str, float] = {}
+        self.cv_report: dict[str, float | str] = {}
 
     # -- base scorer -------------------------------------------------------
     def _fit_base(self, X: sp.csr_matrix, y: np.ndarray, w: np.ndarray, knn_w: np.ndarray, n_classes: int):
         present = np.unique(y)
         if len(present) >= 2:
-            svm = LinearSVC(C=self.C_, class_weight="balanced", dual=True, max_iter=3000)
+            svm = LinearSVC(C=self.C_, class_weight="balanced", dual=True, max_iter=3000, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 svm.fit(X, y, sample_weight=w)
@@ -153,17 +204,18 @@ class IntentClassifier:
             self.C_ = float(cfg.C)
         else:
             median_size = float(np.median(np.bincount(y)))
-            self.C_ = float(np.clip(0.015 * median_size, 0.1, 0.5))
+            self.C_ = float(np.clip(cfg.C_per_example * median_size, cfg.C_min, cfg.C_max))
         self._calibrate(X, y, w, kw, qmask)
         self.base = self._fit_base(X, y, w, kw, len(self.classes_))
         return self
 
-    def _calibrate(self, X, y, w, kw, qmask) -> None:
-        cfg = self.config
+    def _defaults(self) -> None:
         self.meta = None
-        if cfg.folds < 2:
-            self.threshold, self.suggest_low, self.suggest_high = 0.3, 0.15, 0.6
-            return
+        self.threshold, self.suggest_low, self.suggest_high = 0.3, 0.15, 0.6
+
+    def _cv_rows(self, X, y, w, kw, qmask):
+        """Out-of-fold scores, with a share of the intents held out in each fold."""
+        cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         k = len(self.classes_)
         n = len(y)
@@ -172,7 +224,7 @@ class IntentClassifier:
             idx = np.flatnonzero(y == c)
             rng.shuffle(idx)
             fold[idx] = (np.arange(len(idx)) + rng.integers(cfg.folds)) % cfg.folds
-        feats, correct, unknown, top_cls, golds, rank_scores = [], [], [], [], [], []
+        out = []
         candidates = np.array([c for c in range(k) if c != self.oos_index])
         for f in range(cfg.folds):
             n_hold = int(round(cfg.holdout_share * len(candidates))) if len(candidates) > 2 else 0
@@ -187,54 +239,105 @@ class IntentClassifier:
             # held-out intents cannot be predicted: mask them out of the candidates
             lin[:, held] = -1e3
             knn[:, held] = 0.0
+            out.append((lin, knn, y[test], held_mask[test]))
+        return out
+
+    def _calibrate(self, X, y, w, kw, qmask) -> None:
+        cfg = self.config
+        self._defaults()
+        if cfg.folds < 2:
+            return
+        folds = self._cv_rows(X, y, w, kw, qmask)
+        if not folds:
+            return
+        oi = self.oos_index
+        feats, correct, pseudo_l, real_l, top_l, gold_l, score_l = [], [], [], [], [], [], []
+        for lin, knn, gold, held in folds:
             scores = self._combine(lin, knn)
             top = scores.argmax(axis=1)
-            gold = y[test]
-            unk = held_mask[test] | (gold == self.oos_index)
-            ok = np.where(unk, top == self.oos_index, top == gold) if self.oos_index >= 0 else (~unk & (top == gold))
-            feats.append(_meta_features(scores, knn, lin, self.oos_index))
+            real = gold == oi if oi >= 0 else np.zeros(len(gold), bool)
+            unk = held | real
+            ok = np.where(unk, top == oi, top == gold) if oi >= 0 else (~unk & (top == gold))
+            feats.append(_meta_features(scores, knn, lin, oi, cfg.entropy_temperature))
             correct.append(ok)
-            unknown.append(unk)
-            top_cls.append(top)
-            golds.append(gold)
-            rank_scores.append(scores)
-        self.meta = None
-        if not feats:
-            self.threshold, self.suggest_low, self.suggest_high = 0.3, 0.15, 0.6
-            return
+            pseudo_l.append(held & ~real)
+            real_l.append(real)
+            top_l.append(top)
+            gold_l.append(gold)
+            score_l.append(scores)
         F = np.vstack(feats)
         ok = np.concatenate(correct)
-        unk = np.concatenate(unknown)
-        top = np.concatenate(top_cls)
+        pseudo = np.concatenate(pseudo_l)
+        real = np.concatenate(real_l)
+        unk = pseudo | real
+        known = ~unk
+        top = np.concatenate(top_l)
         if ok.all() or not ok.any():
-            self.threshold, self.suggest_low, self.suggest_high = 0.3, 0.15, 0.6
             return
-        # weight rows so unknown messages make up the configured prior
-        n_unk, n_known = unk.sum(), (~unk).sum()
-        # Data with no out_of_scope examples declares no out-of-scope traffic:
-        # tune for a small share then, so a closed-world set is not over-rejected.
-        prior = cfg.oos_prior if self.oos_index >= 0 else cfg.closed_world_oos_prior
+        n_rows = len(ok)
+        # Row weights: unknown rows make up oos_prior of the total (the closed-world
+        # prior when the data has no out_of_scope examples); among them real
+        # out_of_scope examples count for real_oos_share.
+        open_world = oi >= 0
+        prior = cfg.oos_prior if open_world else cfg.closed_world_oos_prior
         self.oos_prior_used = prior
-        rw = np.ones(len(ok))
-        if n_unk and n_known:
-            rw[unk] = prior / n_unk * len(ok)
-            rw[~unk] = (1 - prior) / n_known * len(ok)
+        share = cfg.real_oos_share if (real.any() and pseudo.any()) else (1.0 if real.any() else 0.0)
+        rw = np.ones(n_rows)
+        if unk.any() and known.any():
+            rw[known] = (1 - prior) / known.sum()
+            if pseudo.any():
+                rw[pseudo] = prior * (1 - share) / pseudo.sum()
+            if real.any():
+                rw[real] = prior * share / real.sum()
+            rw *= n_rows
+        self.meta_mean = F.mean(axis=0)
+        self.meta_scale = F.std(axis=0) + 1e-6
+        Fs = (F - self.meta_mean) / self.meta_scale
         meta = LogisticRegression(C=1.0, max_iter=1000)
-        meta.fit(F, ok, sample_weight=rw)
+        meta.fit(Fs, ok, sample_weight=rw)
         self.meta = meta
-        p = meta.predict_proba(F)[:, 1]
-        top_is_oos = top == self.oos_index
-        # pick the threshold maximizing weighted accuracy on the folds
-        best_t, best_acc = 0.5, -1.0
-        for t in np.linspace(cfg.min_threshold, cfg.max_threshold, 86):
+        # the decision function on raw features: z = F @ coef + intercept
+        self.meta_coef = meta.coef_[0] / self.meta_scale
+        self.meta_intercept = float(meta.intercept_[0] - (self.meta_mean / self.meta_scale) @ meta.coef_[0])
+        p = meta.predict_proba(Fs)[:, 1]
+        top_is_oos = top == oi if open_world else np.zeros(n_rows, bool)
+
+        grid = np.round(np.linspace(cfg.min_threshold, cfg.max_threshold, 89), 4)
+
+        def right_w(say_oos: np.ndarray) -> np.ndarray:
+            return np.where(unk, say_oos, ~say_oos & ok) * rw
+
+        def curve(t: float) -> tuple[float, float, float]:
+            """Known-intent accuracy, estimated out-of-scope recall, weighted accuracy."""
             say_oos = top_is_oos | (p < t)
-            right = np.where(unk, say_oos, ~say_oos & ok)
-            acc = float((right * rw).sum() / rw.sum())
-            if acc > best_acc + 1e-9:
-                best_t, best_acc = float(t), acc
+            known_acc = float((~say_oos & ok)[known].mean()) if known.any() else 1.0
+            rec_pseudo = float(say_oos[pseudo].mean()) if pseudo.any() else float("nan")
+            rec_real = float(say_oos[real].mean()) if real.any() else float("nan")
+            if real.any() and pseudo.any():
+                rec = (1 - share) * rec_pseudo + share * rec_real
+            else:
+                rec = rec_real if real.any() else rec_pseudo
+            return known_acc, rec, float(right_w(say_oos).sum() / rw.sum())
+
+        points = [(float(t), *curve(t)) for t in grid]
+        known_ceiling = float((~top_is_oos & ok)[known].mean()) if known.any() else 1.0
+        if open_world and unk.any():
+            # the lowest threshold that reaches the target recall within the known-loss budget
+            allowed = [pt for pt in points if pt[1] >= known_ceiling - cfg.max_known_loss]
+            reach = [pt for pt in allowed if pt[2] >= cfg.oos_target_recall]
+            if reach:
+                chosen = min(reach, key=lambda pt: pt[0])
+            elif allowed:
+                chosen = max(allowed, key=lambda pt: (pt[2], -pt[0]))
+            else:
+                chosen = points[0]
+            rule = "target_recall"
+        else:
+            chosen = max(points, key=lambda pt: (pt[3], -pt[0]))  # weighted accuracy, lowest t on ties
+            rule = "weighted_accuracy"
+        best_t = chosen[0]
         self.threshold = best_t
         # suggestion band: below it, known messages are rarely right; above, rarely wrong
-        known_p = p[~unk & ~top_is_oos]
         self.suggest_low = float(max(cfg.min_threshold / 2, best_t * 0.5))
         high = best_t
         for t in np.linspace(best_t, 0.99, 50):
@@ -247,26 +350,31 @@ class IntentClassifier:
                 break
         self.suggest_high = max(high, best_t)
         say_oos = top_is_oos | (p < best_t)
+        known_p = p[known & ~top_is_oos]
         self.cv_report = {
-            "cv_rows": float(len(ok)),
-            "cv_top1": float(ok[~unk].mean()) if n_known else float("nan"),
-            "cv_accuracy_weighted": best_acc,
-            "cv_oos_recall": float(say_oos[unk].mean()) if n_unk else float("nan"),
-            "cv_known_accepted": float((~say_oos[~unk]).mean()) if n_known else float("nan"),
+            "cv_rows": float(n_rows),
+            "cv_top1": float(ok[known].mean()) if known.any() else float("nan"),
+            "cv_known_accuracy": chosen[1],
+            "cv_known_ceiling": known_ceiling,
+            "cv_oos_recall": chosen[2],
+            "cv_oos_recall_pseudo": float(say_oos[pseudo].mean()) if pseudo.any() else float("nan"),
+            "cv_oos_recall_real": float(say_oos[real].mean()) if real.any() else float("nan"),
+            "cv_accuracy_weighted": chosen[3],
             "threshold": best_t,
+            "threshold_rule": rule,
+            "C": self.C_,
             "known_p_median": float(np.median(known_p)) if len(known_p) else float("nan"),
         }
         # temperature for the ranking probabilities: a simple grid on the fold scores
-        S = np.vstack(rank_scores)
-        g = np.concatenate(golds)
-        known_rows = ~unk
-        if known_rows.any():
+        S = np.vstack(score_l)
+        g = np.concatenate(gold_l)
+        if known.any():
             best_nll, best_T = np.inf, 1.0
             for T in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0):
-                z = S[known_rows] / T
+                z = S[known] / T
                 z = z - z.max(axis=1, keepdims=True)
                 logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-                nll = -logp[np.arange(known_rows.sum()), g[known_rows]].mean()
+                nll = -logp[np.arange(known.sum()), g[known]].mean()
                 if nll < best_nll:
                     best_nll, best_T = nll, T
             self.temperature = best_T
@@ -286,7 +394,8 @@ class IntentClassifier:
         scores, lin, knn = self.scores(X)
         top = scores.argmax(axis=1)
         if self.meta is not None:
-            z = _meta_features(scores, knn, lin, self.oos_index) @ self.meta.coef_[0] + self.meta.intercept_[0]
+            F = _meta_features(scores, knn, lin, self.oos_index, self.config.entropy_temperature)
+            z = F @ self.meta_coef + self.meta_intercept
             conf = 1.0 / (1.0 + np.exp(-z))
         else:
             conf = self.probabilities(scores).max(axis=1)
