@@ -141,6 +141,7 @@ async def main() -> None:
     env = dict(os.environ)
     env["DATABASE_URL"] = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     env["SAPA_CACHE_DIR"] = str(ROOT / ".sapa-cache")
+    env["PYTHONPATH"] = str(ROOT)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(

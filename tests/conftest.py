@@ -64,6 +64,8 @@ def sapa_env(workdir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL", "TELEGRAM_"))}
     env["SAPA_CACHE_DIR"] = str(workdir / "cache")
     env["PYTHONUNBUFFERED"] = "1"
+    # Subprocesses import this checkout, whatever `pip install -e` last pointed at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.update(extra)
     return env
 
