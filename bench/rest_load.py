@@ -134,6 +134,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
+    parser.add_argument("--workers", type=int, default=1, help="sapa run --workers")
     parser.add_argument("--json", dest="json_out", help="write the results here")
     args = parser.parse_args()
 
@@ -145,7 +146,7 @@ async def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--data-dir", args.data_dir, "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "run", "--data-dir", args.data_dir, "--port", str(port), "--workers", str(args.workers)],
         cwd=workdir,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -155,7 +156,7 @@ async def main() -> None:
         await wait_healthy(base, proc)
         run_id = f"{time.time_ns():x}"
         await run_level(base, 10, 2.0, run_id + "-warmup")
-        print(f"database: {env['DATABASE_URL'].split('@')[-1]}")
+        print(f"database: {env['DATABASE_URL'].split('@')[-1]}, workers: {args.workers}")
         print(f"{'C':>5} {'turns':>8} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         results = []
         for level in args.levels:

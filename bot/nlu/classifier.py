@@ -42,6 +42,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
+from bot.nlu.sparse import row_times
+
 OOS = "out_of_scope"
 
 
@@ -167,13 +169,20 @@ class IntentClassifier:
 
     @staticmethod
     def _base_scores(base, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-        lin = (X @ base["coefT"]).toarray() + base["inter"]
+        one = X.shape[0] == 1  # a live parse: the numpy fast path
+        if one:
+            lin = row_times(X.indices, X.data, base["coefT"])[None, :] + base["inter"]
+        else:
+            lin = (X @ base["coefT"]).toarray() + base["inter"]
         knn = np.zeros((X.shape[0], base["n_classes"]), dtype=np.float32)
         cls = base["E_cls"]
         if len(cls):
             starts = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
             for lo in range(0, X.shape[0], 512):  # bounded memory for batch scoring
-                sims = (X[lo : lo + 512] @ base["E"]).toarray() * base["E_w"]
+                if one:
+                    sims = row_times(X.indices, X.data, base["E"])[None, :] * base["E_w"]
+                else:
+                    sims = (X[lo : lo + 512] @ base["E"]).toarray() * base["E_w"]
                 knn[lo : lo + 512, cls[starts]] = np.maximum.reduceat(sims, starts, axis=1)
         return lin, knn
 

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from bot.nlu.sparse import row_times
 from bot.nlu.features import Analysis, TextAnalyzer
 from bot.shopdata.model import FaqEntry
 
@@ -223,6 +224,26 @@ class FaqIndex:
             )
         return out
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_transposed", None)  # derived; rebuilt on first use
+        return state
+
+    def _similarities(self, Q: sp.csr_matrix, name: str) -> np.ndarray:
+        """``Q @ M.T`` as a dense array, for the matrix attribute ``name``.
+
+        The transposes are computed once. A single query (every live parse)
+        goes through an inverted-index gather in plain numpy: scipy's per-call
+        overhead on a one-row product is larger than the product itself.
+        """
+        cache = self.__dict__.setdefault("_transposed", {})
+        MT = cache.get(name)
+        if MT is None:
+            MT = cache[name] = getattr(self, name).T.tocsr()
+        if Q.shape[0] != 1:
+            return (Q @ MT).toarray()
+        return row_times(Q.indices, Q.data, MT)[None, :]
+
     def _grouped_max(self, sims: np.ndarray, units: np.ndarray) -> np.ndarray:
         """sims: (n, n_units) → (n, n_entries) max over the given units of each entry."""
         n = sims.shape[0]
@@ -244,11 +265,11 @@ class FaqIndex:
         exclude_unit: np.ndarray | None = None,
     ) -> np.ndarray:
         """(n, n_entries, n_features); ``exclude_unit[i]`` is a unit left out for query i (-1: none)."""
-        S_char = (Q_char @ self.U_char.T).toarray()
-        S_word = (Q_word @ self.U_word.T).toarray()
-        S_con = (Q_con @ self.U_con.T).toarray()
+        S_char = self._similarities(Q_char, "U_char")
+        S_word = self._similarities(Q_word, "U_word")
+        S_con = self._similarities(Q_con, "U_con")
         n = S_char.shape[0]
-        E_con_sims = (Q_con @ self.E_con.T).toarray()
+        E_con_sims = self._similarities(Q_con, "E_con")
         EC = self.EC
         if exclude_unit is not None:
             rows = np.flatnonzero(exclude_unit >= 0)
@@ -298,6 +319,9 @@ class FaqIndex:
         return feats
 
     def features(self, views: Sequence[QueryView]) -> np.ndarray:
+        if len(views) == 1:  # a live parse: no stacking needed
+            (v,) = views
+            return self._pair_features(v.char, v.word, v.con, v.counts[None, :], np.array([v.unknown]))
         return self._pair_features(
             sp.vstack([v.char for v in views]).tocsr(),
             sp.vstack([v.word for v in views]).tocsr(),
