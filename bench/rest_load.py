@@ -6,6 +6,7 @@ p50/p99 latency. Every turn is committed before its reply (that is how the serve
 
     python bench/rest_load.py                      # SQLite, C = 1 10 50 200
     python bench/rest_load.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test
+    python bench/rest_load.py --driver wrk --workers 2   # wrk as the load generator
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -118,6 +120,34 @@ async def run_level(base: str, concurrency: int, seconds: float, run_id: str) ->
     }
 
 
+def run_level_wrk(base: str, concurrency: int, seconds: float, run_id: str, workdir: Path) -> dict:
+    """The same closed loop driven by wrk (C code), which leaves the CPU to the server."""
+    messages_file = workdir / "messages.jsonl"
+    messages_file.write_text("\n".join(json.dumps(m, ensure_ascii=False) for m in MESSAGES) + "\n", "utf-8")
+    env = dict(os.environ, MESSAGES_FILE=str(messages_file), CUSTOMERS=str(concurrency), RUN_ID=f"{run_id}-c{concurrency}")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "--timeout", "10s",
+         "-s", str(ROOT / "bench" / "rest_load.lua"), base],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        value = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        number, unit = float(value.group(1)), value.group(2)
+        return round(number / 1000 if unit == "us" else number * 1000 if unit == "s" else number, 2)
+
+    turns = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "concurrency": concurrency,
+        "turns": turns,
+        "errors": int(errors.group(1)) if errors else 0,
+        "turns_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1),
+        "p50_ms": ms("50%"),
+        "p99_ms": ms("99%"),
+    }
+
+
 def process_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -135,6 +165,10 @@ async def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--data-dir", default=str(ROOT / "data"))
     parser.add_argument("--workers", type=int, default=1, help="sapa run --workers")
+    parser.add_argument(
+        "--driver", choices=("python", "wrk"), default="python",
+        help="load generator: aiohttp in this process, or wrk (apt-get install wrk)",
+    )
     parser.add_argument("--json", dest="json_out", help="write the results here")
     args = parser.parse_args()
 
@@ -156,11 +190,14 @@ async def main() -> None:
         await wait_healthy(base, proc)
         run_id = f"{time.time_ns():x}"
         await run_level(base, 10, 2.0, run_id + "-warmup")
-        print(f"database: {env['DATABASE_URL'].split('@')[-1]}, workers: {args.workers}")
+        print(f"database: {env['DATABASE_URL'].split('@')[-1]}, workers: {args.workers}, driver: {args.driver}")
         print(f"{'C':>5} {'turns':>8} {'turns/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         results = []
         for level in args.levels:
-            r = await run_level(base, level, args.seconds, run_id)
+            if args.driver == "wrk":
+                r = run_level_wrk(base, level, args.seconds, run_id, workdir)
+            else:
+                r = await run_level(base, level, args.seconds, run_id)
             results.append(r)
             print(
                 f"{r['concurrency']:>5} {r['turns']:>8} {r['turns_per_s']:>9} {r['p50_ms']:>8} "
