@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -128,6 +129,9 @@ def _nlu_test(args: argparse.Namespace) -> int:
         model = train_model(train_examples)
     else:
         model = train_for_shop(_load_shop_or_exit(args.data_dir))
+    # As `sapa run` does: the model's objects leave the collector's generations.
+    gc.collect()
+    gc.freeze()
     report = evaluate(model, test_examples)  # includes the model's own training time
     print(format_report(report))
     if args.json_out:
