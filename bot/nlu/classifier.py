@@ -177,7 +177,9 @@ class IntentClassifier:
         knn = np.zeros((X.shape[0], base["n_classes"]), dtype=np.float32)
         cls = base["E_cls"]
         if len(cls):
-            starts = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
+            starts = base.get("E_starts")
+            if starts is None:  # where each class's examples start; fixed after training
+                starts = base["E_starts"] = np.r_[0, np.flatnonzero(np.diff(cls)) + 1]
             for lo in range(0, X.shape[0], 512):  # bounded memory for batch scoring
                 if one:
                     sims = row_times(X.indices, X.data, base["E"])[None, :] * base["E_w"]

@@ -250,10 +250,22 @@ class FaqIndex:
         out = np.zeros((n, len(self.ids)), np.float32)
         if len(units) == 0 or n == 0:
             return out
-        ent = self.unit_entry[units]  # sorted: units are stored entry by entry
-        starts = np.r_[0, np.flatnonzero(np.diff(ent)) + 1]
+        ent, starts = self._groups(units)
         out[:, ent[starts]] = np.maximum.reduceat(sims[:, units], starts, axis=1)
         return out
+
+    def _groups(self, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entry of each unit and where each entry's run starts (units are stored
+        entry by entry); cached per units array, since every parse asks for the same two."""
+        cache = self.__dict__.setdefault("_transposed", {})
+        key = ("groups", id(units))
+        hit = cache.get(key)
+        if hit is not None and hit[0] is units:
+            return hit[1], hit[2]
+        ent = self.unit_entry[units]
+        starts = np.concatenate(([0], np.flatnonzero(np.diff(ent)) + 1))
+        cache[key] = (units, ent, starts)
+        return ent, starts
 
     def _pair_features(
         self,
