@@ -19,7 +19,9 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any]) -> str:
     """
     intent = parse.intent.name
     if intents.is_faq(intent):
-        return "action_answer_faq"
+        # The NLU offers suggestions only when its FAQ match is middling: then a
+        # question with buttons beats answering what may be the wrong entry.
+        return "action_clarify" if parse.suggestions else "action_answer_faq"
     if intent == intents.AFFIRM and state.get(slots.PENDING_OFFER) == "handoff":
         return "action_handoff"
     if intent == intents.HUMAN_HANDOFF:

@@ -62,6 +62,7 @@ SCRIPT = {
     "bayar pakai apa kak": ("faq/payment-methods", 0.95, ()),
     "what payment methods do you accept": ("faq/payment-methods", 0.93, ()),
     "bayarnya gmn": ("out_of_scope", 0.4, ("faq/payment-methods", "faq/bank-accounts")),
+    "rekeningnya mana": ("faq/bank-accounts", 0.45, ("faq/bank-accounts", "faq/payment-methods")),
     "halo kak": ("greet", 0.97, ()),
     "hello there": ("greet", 0.97, ()),
     "makasih kak": ("thanks", 0.97, ()),
@@ -125,6 +126,15 @@ async def test_middling_match_asks_did_you_mean_with_buttons(engine: Engine):
     ]
     assert [b.title for b in reply.buttons][:2] == ["bisa bayar pakai apa", "nomor rekening"]
     assert not result.info.handoff
+
+
+async def test_middling_faq_match_asks_before_answering(engine: Engine):
+    result = await engine.handle(msg("rekeningnya mana"))
+    reply = result.replies[0]
+    assert reply.text == "Maaf Kak, maksudnya yang mana ya?"
+    assert [b.payload for b in reply.buttons][:2] == ["/faq/bank-accounts", "/faq/payment-methods"]
+    picked = await engine.handle(msg("/faq/bank-accounts"))
+    assert picked.replies[0].text == "BCA 123."
 
 
 async def test_second_miss_in_a_row_hands_over_to_a_person(engine: Engine):
