@@ -69,10 +69,13 @@ FAQ_CLASS_WEIGHT = 1.0
 # The FAQ route's weight against the others in the decision (1: plain argmax).
 FAQ_BIAS = 1.3
 # Stage-A intents that lose to the FAQ top-1 on a message longer than this many words.
-SOFT_INTENTS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "cancel", "help", "feedback"})
+# Stage-A intents that questions are mistaken for ("bisa bayar pakai gopay ga kak?" → deny).
+# Greetings, thanks and goodbyes are not among them: a long "terima kasih ya kak" stays thanks.
+SOFT_INTENTS = frozenset({"affirm", "deny", "cancel", "help", "feedback"})
 SHORT_MESSAGE = 4
 # "Did you mean" band on the probability of the FAQ route.
 SUGGEST_LOW = 0.2
+HUMAN_HANDOFF = "human_handoff"
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
 FAQ_TEMPERATURE = 0.25
@@ -256,7 +259,10 @@ class NluModel:
         z = (s[faq_order] - s[faq_order[0]]) / FAQ_TEMPERATURE
         faq_p = np.exp(z) / np.exp(z).sum()
         stage_a_intent = a_view.top if not (a_view.is_oos or a_view.top in (OOS, FAQ_CLASS)) else OOS
-        r = route * np.array([FAQ_BIAS, 1.0, 1.0])
+        # FAQ answers are favoured over stage-A intents, except over a request for a
+        # person: that one must never be answered with an FAQ entry.
+        bias = 1.0 if stage_a_intent == HUMAN_HANDOFF else FAQ_BIAS
+        r = route * np.array([bias, 1.0, 1.0])
         choice = int(np.argmax(r))
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
@@ -267,7 +273,7 @@ class NluModel:
             choice == INTENT
             and stage_a_intent in SOFT_INTENTS
             and len(analysis.stems) > SHORT_MESSAGE
-            and r[FAQ] >= r[OOS_ROUTE]
+            and r[FAQ] >= max(r[OOS_ROUTE], SUGGEST_LOW)  # a real FAQ candidate, not a long "thanks"
         ):
             choice = FAQ
         candidates: list[IntentScore] = []

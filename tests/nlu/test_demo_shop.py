@@ -1,0 +1,49 @@
+"""The demo shop's trained model on everyday chat: small talk must never become an FAQ answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.nlu.model import train_for_shop
+from bot.shopdata.loader import load_shop
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return train_for_shop(load_shop(ROOT / "data"))
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("halo kak", "greet"),
+        ("halo kak selamat pagi semuanya", "greet"),
+        ("selamat siang min, mau tanya dong", "greet"),
+        ("good morning", "greet"),
+        ("ok makasih ya kak", "thanks"),
+        ("makasih banyak ya kak atas bantuannya", "thanks"),
+        ("thank you so much", "thanks"),
+        ("bye kak sampai jumpa lagi ya", "goodbye"),
+        ("mau ngobrol sama admin aja", "human_handoff"),
+        ("can I talk to a real person", "human_handoff"),
+    ],
+)
+def test_small_talk_and_requests_keep_their_intent(model, text, intent):
+    assert model.parse(text).intent.name == intent
+
+
+@pytest.mark.parametrize(
+    "text, faq_id",
+    [
+        ("kak bisa bayar pakai apa aja?", "payment-methods"),
+        ("What payment methods do you accept?", "payment-methods"),
+        ("bisa cod gak kak", "payment-cod"),
+        ("how do I return an item", "order-return-exchange"),
+    ],
+)
+def test_faq_questions_in_both_languages(model, text, faq_id):
+    assert model.parse(text).intent.name == f"faq/{faq_id}"
