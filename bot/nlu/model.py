@@ -76,6 +76,9 @@ SHORT_MESSAGE = 4
 # "Did you mean" band on the probability of the FAQ route.
 SUGGEST_LOW = 0.2
 HUMAN_HANDOFF = "human_handoff"
+# What normalize() turns every way of addressing the admin into (kak, min, gan, sis…).
+ADDRESS_TERMS = frozenset({"kak"})
+CONFIDENT_SHORT = 0.9
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
 FAQ_TEMPERATURE = 0.25
@@ -198,6 +201,16 @@ class NluModel:
             return ()
 
     # -- parsing -------------------------------------------------------------
+    def _all_words_unknown(self, analysis) -> bool:
+        """True when the message has words and none of them (address terms aside)
+        occurs in any training text. Emoji-only messages are left to the classifier."""
+        words = [w for w in analysis.stems if w not in ADDRESS_TERMS]
+        if not words:
+            return False
+        vocabulary = self.featurizer.word.vocabulary_
+        faq_tokens = self.faq_index.tok_vocab if self.faq_index is not None else {}
+        return not any(w in vocabulary or w in faq_tokens for w in words)
+
     def _stage_a(self, analysis):
         X = self.featurizer.transform([analysis])
         (decision,), probs = self.classifier.decide(X)
@@ -229,11 +242,16 @@ class NluModel:
 
             lang = detect_language(text)
         analysis = self.analyzer.analyze(text, lang)
-        decision, p = self._stage_a(analysis)
-        if self.faq_index is None or self.combiner is None:
-            intent, ranking, suggestions = self._stage_a_result(decision, p)
+        if self._all_words_unknown(analysis):
+            # "asdfghjkl": nothing the model has ever seen; its scores would be noise.
+            intent = IntentScore(OOS, 1.0)
+            ranking, suggestions = [intent], ()
         else:
-            intent, ranking, suggestions = self._combined(analysis, decision, p)
+            decision, p = self._stage_a(analysis)
+            if self.faq_index is None or self.combiner is None:
+                intent, ranking, suggestions = self._stage_a_result(decision, p)
+            else:
+                intent, ranking, suggestions = self._combined(analysis, decision, p)
         return ParseResult(
             text=text,
             normalized=analysis.normalized,
@@ -266,6 +284,15 @@ class NluModel:
         choice = int(np.argmax(r))
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
+        # One or two words that stage A knows well ("help", "batal", "ok"): too
+        # little text for an FAQ match to mean anything.
+        if (
+            choice == FAQ
+            and stage_a_intent != OOS
+            and a_view.conf >= CONFIDENT_SHORT
+            and len([w for w in analysis.stems if w not in ADDRESS_TERMS]) <= 2
+        ):
+            choice = INTENT
         # a dialogue act ("deny", "greet") or a soft request ("help") from stage A
         # on a message long enough to be a question: the FAQ top-1 when it
         # beats out_of_scope

@@ -30,6 +30,10 @@ def model():
         ("bye kak sampai jumpa lagi ya", "goodbye"),
         ("mau ngobrol sama admin aja", "human_handoff"),
         ("can I talk to a real person", "human_handoff"),
+        ("help", "help"),
+        ("batal", "cancel"),
+        ("asdfghjkl", "out_of_scope"),
+        ("qwerty uiop kak", "out_of_scope"),
     ],
 )
 def test_small_talk_and_requests_keep_their_intent(model, text, intent):
