@@ -8,10 +8,11 @@ from aiohttp import web
 
 from bot import api
 from bot.config import Settings
-from bot.handlers import rest
+from bot.handlers import rest, widget
 from bot.httputil import error_middleware
 from bot.runtime import Runtime, running
 from bot.shopdata.model import ShopData
+from web_widget import pages
 
 RUNTIME = web.AppKey("runtime", Runtime)
 
@@ -26,9 +27,12 @@ def create_app(settings: Settings, shop: ShopData) -> web.Application:
             app[rest.ENGINE] = runtime.engine
             app[api.NLU] = runtime.nlu
             app[api.STORE] = runtime.store
+            widget.install(app, runtime)
             yield
 
     app.cleanup_ctx.append(bot_runtime)
     rest.add_routes(app)
+    widget.add_routes(app)
     api.add_routes(app)
+    pages.add_routes(app, shop)
     return app

@@ -77,10 +77,14 @@ def start_server(
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
     timeout: float = 240,
+    port: int | None = None,
 ) -> RunningServer:
-    """Start `sapa run` in ``workdir`` (where its default ./sapa.db lives) and wait until healthy."""
+    """Start `sapa run` in ``workdir`` (where its default ./sapa.db lives) and wait until healthy.
+
+    ``port`` picks the port (e.g. to restart a server where its clients expect it); a free one by default.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     log = workdir / f"server-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -7,6 +7,7 @@ DATA_DIR/
   catalog/*.yml    products and variants  (optional)
   shop.yml         the shop's own facts   (optional)
   texts.yml        overrides of bot texts (optional)
+  widget.yml       the website chat widget (optional)
 ```
 
 Other files and folders (``flows/``, the stored secret key, ...) are not read here.
@@ -27,6 +28,7 @@ from .model import FaqEntry, NluExample, Product, ShopData
 from .problems import ERROR, WARNING, DataError, DataProblem, Problems, display_path, sort_problems
 from .rasa_nlu import read_nlu_examples, read_nlu_file, strip_annotations
 from .shopmeta import read_shop_file, read_texts_file
+from .widget import WidgetConfig, read_widget_file
 
 __all__ = [
     "DataError",
@@ -171,6 +173,14 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
     if texts_path is not None:
         texts = read_texts_file(texts_path, Problems(display_path(texts_path), problems)) or {}
 
+    widget: WidgetConfig | None = None
+    widget_path = _single_file(data_dir, "widget")
+    if widget_path is not None:
+        name = shop.get("name")
+        widget = read_widget_file(
+            widget_path, Problems(display_path(widget_path), problems), name if isinstance(name, str) else None
+        )
+
     if not any(p.severity == ERROR for p in problems):
         _check_label_conflicts(faqs, examples, problems)
 
@@ -185,6 +195,7 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             products=tuple(products),
             texts=texts,
             shop=shop,
+            widget_config=widget,
         ),
         problems,
     )

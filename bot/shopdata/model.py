@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .widget import WidgetConfig
 
 FAQ_CATEGORIES = ("product", "payment", "shipping", "order", "account", "other")
 
@@ -100,6 +104,17 @@ class ShopData:
     products: tuple[Product, ...] = ()
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # overrides of bot texts
     shop: dict[str, object] = field(default_factory=dict)  # shop.yml: name, etc.
+    widget_config: "WidgetConfig | None" = None  # widget.yml; None = the defaults
+
+    @property
+    def widget(self) -> "WidgetConfig":
+        """The website chat widget's settings (``widget.yml``, or the defaults)."""
+        if self.widget_config is not None:
+            return self.widget_config
+        from .widget import default_widget_config
+
+        name = self.shop.get("name")
+        return default_widget_config(name if isinstance(name, str) else None)
 
     def faq(self, faq_id: str) -> FaqEntry | None:
         for entry in self.faqs:

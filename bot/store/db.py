@@ -39,6 +39,7 @@ from bot.store.sanitize import (
     clean_key,
     clean_message,
     clean_messages,
+    clean_text,
 )
 from bot.store.turns import TurnWrite
 from bot.store.writer import Failed, GroupCommitWriter
@@ -211,6 +212,25 @@ class Store:
         client_id = clean_key(client_id, "client_id", MAX_CLIENT_ID)
         return await self._db.read(queries.fetch_by_client_id, conversation_id, client_id)
 
+    async def save_rating(self, conversation_id: int, score: int, comment: str | None = None) -> None:
+        """Store the customer's CSAT rating of a conversation: ``score`` 1-5, an optional comment.
+
+        A later rating replaces an earlier one (``csat_at`` is the latest). Raises
+        ``ValueError`` for a score outside 1-5 and
+        :class:`~bot.store.turns.ConversationNotFound` for an unknown conversation.
+        """
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValueError(f"a rating is a whole number from 1 to 5, got {score!r}")
+        if comment is not None:
+            comment = clean_text(comment).strip() or None
+        await self._writer.submit(
+            partial(_rating_job, conversation_id=conversation_id, score=score, comment=comment)
+        )
+
+    async def rating(self, conversation_id: int) -> tuple[int, str | None, datetime] | None:
+        """``(score, comment, rated_at)`` of a conversation, or ``None`` when not rated."""
+        return await self._db.read(queries.fetch_rating, conversation_id)
+
     # --- customers -----------------------------------------------------
 
     async def customer(self, customer_id: int) -> CustomerRecord | None:
@@ -251,6 +271,12 @@ def _customer_job(
     conn: Connection, now: datetime, *, customer_id: int, fields: dict[str, Any]
 ) -> Failed | None:
     return writes.update_customer(conn, customer_id, fields, now)
+
+
+def _rating_job(
+    conn: Connection, now: datetime, *, conversation_id: int, score: int, comment: str | None
+) -> Failed | None:
+    return writes.save_rating(conn, conversation_id, score, comment, now)
 
 
 def _select_one(conn: Connection) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -121,6 +122,10 @@ class Conversation(Base):
     handoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_agent_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The customer's rating (1-5) and comment at the end of the conversation (widget CSAT).
+    csat_score: Mapped[int | None] = mapped_column(SmallInteger)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Message(Base):

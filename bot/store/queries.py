@@ -126,3 +126,14 @@ def fetch_customer_of_identity(
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+SELECT_RATING = select(conversations.c.csat_score, conversations.c.csat_comment, conversations.c.csat_at).where(
+    conversations.c.id == bindparam("id")
+)
+
+
+def fetch_rating(conn: Connection, conversation_id: int) -> tuple[int, str | None, Any] | None:
+    """``(score, comment, rated_at)`` of a rated conversation, if any."""
+    row = (conn.execute(SELECT_RATING, {"id": conversation_id})).first()
+    return None if row is None or row[0] is None else (row[0], row[1], row[2])

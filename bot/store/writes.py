@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.store import queries
 from bot.store.models import channel_identities, conversations, customers
 from bot.store.records import ConversationRecord
+from bot.store.turns import ConversationNotFound
 from bot.store.writer import Failed
 from bot.types import ConversationStatus
 
@@ -102,6 +103,18 @@ def _customer_for(
         if found is None:
             raise
         return found
+
+
+def save_rating(
+    conn: Connection, conversation_id: int, score: int, comment: str | None, now: datetime
+) -> Failed | None:
+    """Set the conversation's CSAT score, comment and time (a later rating replaces it)."""
+    result = conn.execute(
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(csat_score=score, csat_comment=comment, csat_at=now)
+    )
+    return Failed(ConversationNotFound(conversation_id)) if result.rowcount == 0 else None
 
 
 def update_customer(

@@ -1,0 +1,1 @@
+"""The website chat widget: ``widget.js``, its assets and the demo shop page."""
