@@ -147,6 +147,7 @@ class Engine:
             handoff=handoff,
             conversation_id=conversation.id,
             status=turn.conversation.status,
+            customer_seq=turn.messages[0].seq,
         )
         return TurnResult(replies=replies, info=info), turn.messages
 
@@ -224,6 +225,7 @@ class Engine:
             handoff=False,
             conversation_id=conversation.id,
             status=turn.conversation.status,
+            customer_seq=turn.messages[0].seq,
         )
         return TurnResult(replies=(), info=info), turn.messages
 
@@ -253,6 +255,7 @@ class Engine:
             handoff=False,
             conversation_id=conversation.id,
             status=conversation.status,
+            customer_seq=earlier.seq,
         )
         return TurnResult(replies=tuple(replies), info=info, duplicate=True)
 

@@ -83,6 +83,7 @@ class TurnInfo:
     ticket_id: str | None = None
     conversation_id: int | None = None
     status: str = ConversationStatus.BOT
+    customer_seq: int | None = None  # where the customer's message was stored, for acks
 
     def as_custom(self) -> dict[str, Any]:
         return {

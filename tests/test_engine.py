@@ -199,6 +199,7 @@ async def test_resend_with_same_client_id_replays_without_storing_twice(engine: 
     again = await engine.handle(msg("bayar pakai apa kak", client_id="c-1"))
     assert again.duplicate
     assert [r.text for r in again.replies] == [r.text for r in first.replies]
+    assert first.info.customer_seq == again.info.customer_seq == 1
     stored = await engine.store.messages(first.info.conversation_id)
     assert [m.sender_type for m in stored] == ["customer", "bot"]
 

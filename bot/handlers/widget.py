@@ -193,7 +193,9 @@ async def _cors_headers(request: web.Request, response: web.StreamResponse) -> N
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """``GET /widget/ws?token=``; refusals are close codes, which a browser can read."""
     service = request.app[SERVICE]
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES)
+    # No permessage-deflate: the frames are small JSON, and a zlib context per socket
+    # would cost ~100 KB of memory per idle visitor (browsers always offer it).
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_FRAME_BYTES, compress=False)
     await ws.prepare(request)
     if not origin_allowed(request, service.config.allowed_origins):
         await ws.close(code=CLOSE_FORBIDDEN_ORIGIN, message=b"origin not allowed")
@@ -370,9 +372,8 @@ class WidgetConnection:
             conversation = await service.store.conversation(conversation_id)
             if conversation is not None:
                 await self.show(conversation, 0)
-        stored = await service.store.find_by_client_id(conversation_id or self.conversation_id, client_id)
-        if stored is not None:
-            await self.send({"type": "ack", "client_id": client_id, "seq": stored.seq})
+        if info.customer_seq is not None:
+            await self.send({"type": "ack", "client_id": client_id, "seq": info.customer_seq})
         if info.status != self.status:
             self.status = info.status
             await service.bus.publish(
