@@ -12,11 +12,33 @@ import asyncio
 import json
 import logging
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Protocol
+
+if TYPE_CHECKING:
+    from bot.store.records import StoredMessage
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+
+
+def conversation_topic(conversation_id: int) -> str:
+    """The topic on which a conversation's committed messages and changes are announced."""
+    return f"conversation:{conversation_id}"
+
+
+def message_event(message: "StoredMessage") -> Event:
+    """A committed message as every live view (widget tabs, the console) receives it."""
+    return {
+        "type": "message",
+        "conversation_id": message.conversation_id,
+        "seq": message.seq,
+        "sender_type": message.sender_type,
+        "text": message.text,
+        "buttons": list(message.buttons or []),
+        "attachments": list(message.attachments or []),
+        "created_at": message.created_at.isoformat(),
+    }
 
 
 class Subscription(Protocol):

@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import flows, intents, metrics
-from bot.bus import Bus
+from bot.bus import Bus, conversation_topic, message_event
 from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.locks import ConversationLocks
@@ -264,7 +264,7 @@ class Engine:
         conversation_id = result.info.conversation_id
         try:
             for m in stored:
-                await self.bus.publish(f"conversation:{conversation_id}", _message_event(m))
+                await self.bus.publish(conversation_topic(conversation_id), message_event(m))
             if result.info.handoff:
                 await self.bus.publish(
                     "handoff", {"type": "handoff", "conversation_id": conversation_id}
@@ -306,15 +306,3 @@ def _nlu_record(parse: ParseResult, action: str | None) -> dict[str, Any]:
     record["action"] = action
     return record
 
-
-def _message_event(m: StoredMessage) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "sender_type": m.sender_type,
-        "text": m.text,
-        "buttons": m.buttons or [],
-        "attachments": m.attachments or [],
-        "created_at": m.created_at.isoformat(),
-    }

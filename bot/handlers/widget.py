@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
 
-from bot.bus import Event
+from bot.bus import Event, conversation_topic, message_event
 from bot.config import secret_key
 from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability
@@ -35,7 +35,7 @@ from bot.httputil import BadRequest, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
-from bot.store import ConversationRecord, StoredMessage
+from bot.store import ConversationRecord
 from bot.texts import Texts
 from bot.types import LANGS, Attachment, ConversationStatus, IncomingMessage, Lang
 
@@ -54,10 +54,6 @@ HISTORY_PAGE = 200
 TYPING_EVERY_SECONDS = 2.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
-
-
-def topic(conversation_id: int) -> str:
-    return f"conversation:{conversation_id}"
 
 
 class WidgetService:
@@ -377,7 +373,7 @@ class WidgetConnection:
         if info.status != self.status:
             self.status = info.status
             await service.bus.publish(
-                topic(self.conversation_id),
+                conversation_topic(self.conversation_id),
                 {"type": "status", "conversation_id": self.conversation_id, "status": info.status},
             )
 
@@ -459,7 +455,7 @@ class WidgetConnection:
         self.typing_sent_at = now
         assert self.conversation_id is not None
         await self.service.bus.publish(
-            topic(self.conversation_id),
+            conversation_topic(self.conversation_id),
             {"type": "typing", "conversation_id": self.conversation_id, "who": "customer", "on": True},
         )
 
@@ -515,13 +511,13 @@ class WidgetConnection:
         while True:
             batch = await self.service.store.messages(self.conversation_id, self.sent_seq, HISTORY_PAGE)
             for message in batch:
-                await self.send(_message_from_store(message))
+                await self.send(message_event(message))
                 self.sent_seq = message.seq
             if len(batch) < HISTORY_PAGE:
                 return
 
     async def _feed(self, conversation_id: int, subscribed: asyncio.Event) -> None:
-        async with self.service.bus.subscribe(topic(conversation_id)) as subscription:
+        async with self.service.bus.subscribe(conversation_topic(conversation_id)) as subscription:
             subscribed.set()
             while True:
                 event = await subscription.get()
@@ -560,19 +556,6 @@ class WidgetConnection:
             )
         elif kind == "typing" and event.get("who") in ("bot", "agent"):
             await self.send({"type": "typing", "who": event["who"], "on": bool(event.get("on"))})
-
-
-def _message_from_store(m: StoredMessage) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "sender_type": m.sender_type,
-        "text": m.text,
-        "buttons": list(m.buttons or []),
-        "attachments": list(m.attachments or []),
-        "created_at": m.created_at.isoformat(),
-    }
 
 
 def _message_from_event(event: Event) -> dict[str, Any]:
