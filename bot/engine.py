@@ -185,6 +185,7 @@ class Engine:
         lang: Lang,
     ) -> Tracker:
         latest = parse.as_dict()
+        latest["normalized"] = parse.normalized
         latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in parse.suggestions]
         return Tracker(
             sender_id=f"{message.channel}:{message.sender_id}",

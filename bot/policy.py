@@ -26,6 +26,8 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any]) -> str:
         return "action_handoff"
     if intent == intents.HUMAN_HANDOFF:
         return "action_handoff"
+    if intent == intents.PRODUCT_SEARCH:
+        return "action_product_search"
     if intent in NOT_YET_AVAILABLE:
         return "action_not_yet_available"
     if intent in SMALL_TALK:

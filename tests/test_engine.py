@@ -69,6 +69,7 @@ SCRIPT = {
     "mau ngobrol sama admin": ("human_handoff", 0.96, ()),
     "saya mau pesan 2 kemeja": ("place_order", 0.9, ()),
     "iya": ("affirm", 0.9, ()),
+    "ada kemeja ukuran L?": ("product_search", 0.9, ()),
 }
 
 
@@ -236,3 +237,10 @@ async def test_concurrent_messages_of_one_customer_are_serialized(engine: Engine
     stored = await engine.store.messages(conversation_id)
     assert [m.seq for m in stored] == list(range(1, 21))
     assert [m.sender_type for m in stored] == ["customer", "bot"] * 10
+
+
+async def test_product_search_without_a_catalog_says_so_and_offers_a_person(engine: Engine):
+    result = await engine.handle(msg("ada kemeja ukuran L?"))
+    assert result.info.intent == "product_search"
+    assert "belum tersedia" in result.replies[0].text
+    assert [b.payload for b in result.replies[0].buttons] == ["/human_handoff", "/deny"]

@@ -244,3 +244,19 @@ async def test_conversation_survives_a_restart(tmp_path):
         assert second[0]["custom"]["conversation_id"] == first[0]["custom"]["conversation_id"]
     finally:
         server.stop()
+
+
+async def test_catalog_question_is_answered_from_the_catalog(demo_server: RunningServer):
+    replies = await say(demo_server, sender(), "ada kemeja batik ukuran L warna biru?")
+    reply = replies[0]
+    assert reply["custom"]["intent"] == "product_search"
+    assert "Kemeja Batik Parang Slim Fit — Rp189.000 (L · biru) · stok 6" in reply["text"]
+    assert reply["buttons"] == [{"title": "Pesan Kemeja Batik Parang Slim Fit", "payload": "/place_order"}]
+
+
+async def test_catalog_question_in_english(demo_server: RunningServer):
+    replies = await say(demo_server, sender(), "how much is the rattan bag?")
+    reply = replies[0]
+    assert reply["custom"]["intent"] == "product_search"
+    assert reply["custom"]["lang"] == "en"
+    assert "Tas Rotan Bulat" in reply["text"] and "in stock" in reply["text"]

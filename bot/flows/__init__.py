@@ -10,6 +10,7 @@ from bot.flows.conversation import (
     ActionNotYetAvailable,
     ActionSmallTalk,
 )
+from bot.flows.catalog import ActionProductSearch
 from bot.flows.faq import ActionAnswerFaq, ActionClarify
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "ActionFallback",
     "ActionHandoff",
     "ActionNotYetAvailable",
+    "ActionProductSearch",
     "ActionSmallTalk",
 ]

@@ -21,7 +21,6 @@ NOT_YET_AVAILABLE = {
     "order_status": "not_available_order_status",
     "payment_confirmation": "not_available_payment_confirmation",
     "complaint": "not_available_complaint",
-    "product_search": "not_available_product_search",
 }
 
 
@@ -90,8 +89,8 @@ class ActionHandoff(Action):
 
 
 class ActionNotYetAvailable(Action):
-    """Orders, order status, payment confirmation, complaints and product search are not
-    built yet: say so honestly and offer a person instead of a fake flow."""
+    """Orders, order status, payment confirmation and complaints are not built yet:
+    say so honestly and offer a person instead of a fake flow."""
 
     def name(self) -> str:
         return "action_not_yet_available"

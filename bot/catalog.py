@@ -1,0 +1,136 @@
+"""Finding products in the shop's catalog from a customer's question.
+
+"ada kemeja batik ukuran L warna biru?" → the shirts (category ``kemeja``) with
+their size-L blue variants; "berapa harga tas rotan?" → the product the NLU
+recognised. Everything here is pure: the catalog and the message's entities in,
+matches out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz
+
+from bot.shopdata.model import Product, Variant
+
+# A name or alias counts as mentioned when it appears this closely (0-100) in the message.
+NAME_MATCH = 88
+_WORD = re.compile(r"\w+")
+
+# Words customers use for common catalog categories, so "a blue shirt" finds ``kemeja``.
+# A category not listed here is found by its own name (and products by their aliases).
+CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "kemeja": ("kemeja", "hem", "shirt", "shirts"),
+    "dress": ("dress", "dresses", "gaun"),
+    "blus": ("blus", "blouse", "blouses", "atasan"),
+    "kain": ("kain", "fabric", "cloth", "jarik"),
+    "sarung": ("sarung", "sarong", "sarongs"),
+    "tas": ("tas", "bag", "bags", "handbag"),
+    "aksesoris": ("aksesoris", "accessory", "accessories"),
+    "outer": ("outer", "jaket", "jacket", "cardigan"),
+    "set": ("set", "setelan", "couple"),
+    "sepatu": ("sepatu", "shoe", "shoes"),
+}
+
+
+@dataclass(frozen=True)
+class ProductMatch:
+    """A product that fits the question, with the variants that fit the asked options."""
+
+    product: Product
+    variants: tuple[Variant, ...]  # all of them when no size or colour was asked for
+    asked_options: bool
+
+    @property
+    def in_stock(self) -> tuple[Variant, ...]:
+        return tuple(v for v in self.variants if v.stock > 0)
+
+    @property
+    def available(self) -> bool:
+        if not self.product.variants:
+            return self.product.stock > 0
+        return bool(self.in_stock)
+
+
+def find_products(
+    products: Sequence[Product],
+    text: str,
+    *,
+    skus: Iterable[str] = (),
+    size: str | None = None,
+    color: str | None = None,
+    limit: int = 5,
+) -> list[ProductMatch]:
+    """Products the message asks about, those with the asked options in stock first.
+
+    ``skus`` are products the NLU already recognised; otherwise a product
+    matches when its category word or one of its names appears in ``text``.
+    """
+    wanted = set(skus)
+    if wanted:
+        candidates = [p for p in products if p.sku in wanted]
+    else:
+        words = set(_WORD.findall(text.lower()))
+        candidates = [p for p in products if _in_category(p, words) or _mentions(p, text)]
+    matches = [_match(p, size, color) for p in candidates]
+    matches = [m for m in matches if m.variants or not m.product.variants]
+    if any(m.available for m in matches):  # what can be bought answers the question
+        matches = [m for m in matches if m.available]
+    matches.sort(key=lambda m: m.product.price)
+    return matches[:limit]
+
+
+def _in_category(product: Product, words: set[str]) -> bool:
+    category = product.category.lower()
+    return category in words or any(w in words for w in CATEGORY_WORDS.get(category, ()))
+
+
+def _mentions(product: Product, text: str) -> bool:
+    lowered = text.lower()
+    return any(
+        fuzz.partial_ratio(name.lower(), lowered) >= NAME_MATCH
+        for name in (product.name, *product.aliases)
+        if len(name) >= 4
+    )
+
+
+def _match(product: Product, size: str | None, color: str | None) -> ProductMatch:
+    def fits(v: Variant) -> bool:
+        options = {k: str(val).lower() for k, val in v.options.items()}
+        if size and options.get("size", "").lower() != size.lower():
+            return False
+        if color and options.get("color", "").lower() != color.lower():
+            return False
+        return True
+
+    variants = tuple(v for v in product.variants if fits(v))
+    return ProductMatch(product, variants, asked_options=bool(size or color))
+
+
+def rupiah(amount: int) -> str:
+    """``189000`` → ``Rp189.000``: integer rupiah, Indonesian digit grouping."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def price_range(match: ProductMatch) -> str:
+    prices = sorted({v.price or match.product.price for v in match.variants} or {match.product.price})
+    if len(prices) == 1:
+        return rupiah(prices[0])
+    return f"{rupiah(prices[0])}–{rupiah(prices[-1])}"
+
+
+def option_summary(variants: Sequence[Variant]) -> str:
+    """``M, L, XXL · biru, coklat``: the sizes and colours among ``variants``."""
+    parts = []
+    for key in ("size", "color"):
+        values: list[str] = []
+        for v in variants:
+            value = v.options.get(key)
+            if value and value not in values:
+                values.append(str(value))
+        if values:
+            parts.append(", ".join(values))
+    return " · ".join(parts)

@@ -1,0 +1,83 @@
+"""Catalog questions: stock, sizes, colours and prices of the shop's products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.catalog import ProductMatch, find_products, option_summary, price_range
+from bot.flows import context, slots
+from bot.flows.common import lang_of, offer_handoff_buttons
+from bot.texts import Texts
+from bot.types import Lang
+
+MAX_PRODUCTS = 4
+
+
+class ActionProductSearch(Action):
+    """Answers "ada kemeja batik ukuran L warna biru?" from the catalog, with order buttons."""
+
+    def name(self) -> str:
+        return "action_product_search"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ctx = context.current()
+        texts, lang = ctx.texts, lang_of(tracker)
+        latest = tracker.latest_message
+        if not ctx.shop.products:  # a shop without a catalog has no product search
+            dispatcher.utter_message(
+                text=texts.get("not_available_product_search", lang), buttons=offer_handoff_buttons(lang)
+            )
+            return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, "handoff")]
+        entities = {e["entity"]: e["value"] for e in reversed(latest.get("entities") or [])}
+        skus = [e["value"] for e in latest.get("entities") or [] if e["entity"] == "product"]
+        size, color = entities.get("size"), entities.get("color")
+        query = latest.get("normalized") or latest.get("text") or ""
+        matches = find_products(ctx.shop.products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS)
+        missing = None
+        if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
+            # Nothing in the asked size/colour: say so, then show what there is.
+            missing = " ".join(str(v) for v in (size, color) if v)
+            matches = find_products(ctx.shop.products, query, skus=skus, limit=MAX_PRODUCTS)
+        if not matches:
+            dispatcher.utter_message(text=texts.get("product_not_found", lang), buttons=offer_handoff_buttons(lang))
+            return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, "handoff")]
+        dispatcher.utter_message(
+            text=_answer(matches, texts, lang, missing), buttons=_order_buttons(matches, texts, lang)
+        )
+        return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
+
+
+def _answer(matches: list[ProductMatch], texts: Texts, lang: Lang, missing: str | None) -> str:
+    """One line per product: name, price, the sizes/colours in stock and how many."""
+    lines = []
+    if missing:
+        lines.append(texts.get("product_sold_out", lang, asked=missing))
+        lines.append(texts.get("product_still_available", lang) + ":")
+    else:
+        lines.append(texts.get("product_found", lang))
+    for m in matches:
+        in_stock = m.in_stock
+        stock = sum(v.stock for v in in_stock) if m.product.variants else m.product.stock
+        status = (
+            texts.get("product_in_stock", lang, stock=str(stock))
+            if stock > 0
+            else texts.get("product_sold_out_short", lang)
+        )
+        options = option_summary(in_stock)
+        detail = f" ({options})" if options else ""
+        lines.append(f"• {m.product.name} — {price_range(m)}{detail} · {status}")
+    return "\n".join(lines)
+
+
+def _order_buttons(matches: list[ProductMatch], texts: Texts, lang: Lang) -> list[dict[str, str]]:
+    return [
+        {"title": texts.get("product_order_button", lang, name=m.product.name), "payload": "/place_order"}
+        for m in matches
+        if m.available
+    ][:3]
