@@ -123,13 +123,17 @@ class Engine:
         if handoff and status == ConversationStatus.BOT:
             status = ConversationStatus.WAITING_FOR_AGENT
         replies = tuple(_outgoing(m) for m in dispatcher.messages)
+        nlu = _nlu_record(parse, action_name)
+        shown = await self._button_title(conversation, message.text)
+        if shown is not None:
+            nlu["payload"] = message.text
         turn = await self.store.record_turn(
             conversation.id,
             NewMessage(
                 sender_type="customer",
-                text=message.text,
+                text=shown or message.text,
                 attachments=[_attachment_dict(a) for a in message.attachments],
-                nlu=_nlu_record(parse, action_name),
+                nlu=nlu,
                 client_id=message.client_id,
             ),
             [NewMessage(sender_type="bot", text=r.text, buttons=_buttons_json(r.buttons)) for r in replies],
@@ -170,6 +174,20 @@ class Engine:
         parse = self.nlu.parse(text, lang)
         metrics.NLU_SECONDS.observe(time.perf_counter() - started)
         return replace(parse, lang=lang)
+
+    async def _button_title(self, conversation: ConversationRecord, text: str) -> str | None:
+        """For a pressed quick reply, the button's title: what the customer saw and what
+        history (every tab and device, the console) should show, rather than ``/faq/...``."""
+        if _payload_intent(text) is None or conversation.last_seq == 0:
+            return None
+        recent = await self.store.messages(conversation.id, after_seq=max(0, conversation.last_seq - 6))
+        for stored in reversed(recent):
+            if stored.sender_type != "bot":
+                continue
+            for button in stored.buttons or ():
+                if button.get("payload") == text.strip():
+                    return str(button.get("title") or "") or None
+        return None
 
     def _known_intent(self, name: str) -> bool:
         if intents.is_faq(name):

@@ -111,6 +111,14 @@ async def test_button_payload_bypasses_the_nlu_and_keeps_the_language(engine: En
     assert result.info.intent == "faq/bank-accounts" and result.info.confidence == 1.0
 
 
+async def test_a_pressed_button_is_stored_with_its_title(engine: Engine):
+    first = await engine.handle(msg("bayar pakai apa kak"))
+    await engine.handle(msg("/faq/bank-accounts"))
+    stored = await engine.store.messages(first.info.conversation_id)
+    assert stored[2].sender_type == "customer" and stored[2].text == "Rekening"
+    assert stored[2].nlu["payload"] == "/faq/bank-accounts"
+
+
 async def test_unknown_payload_goes_through_the_nlu(engine: Engine):
     result = await engine.handle(msg("/faq/does-not-exist"))
     assert result.info.intent == "out_of_scope"
