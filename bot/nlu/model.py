@@ -79,6 +79,8 @@ HUMAN_HANDOFF = "human_handoff"
 # What normalize() turns every way of addressing the admin into (kak, min, gan, sis…).
 ADDRESS_TERMS = frozenset({"kak"})
 CONFIDENT_SHORT = 0.9
+PRODUCT_SEARCH = "product_search"
+CATALOG_ENTITIES = frozenset({"product", "size", "color"})
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
 FAQ_TEMPERATURE = 0.25
@@ -242,6 +244,7 @@ class NluModel:
 
             lang = detect_language(text)
         analysis = self.analyzer.analyze(text, lang)
+        entities = self._entities(text)
         if self._all_words_unknown(analysis):
             # "asdfghjkl": nothing the model has ever seen; its scores would be noise.
             intent = IntentScore(OOS, 1.0)
@@ -251,18 +254,19 @@ class NluModel:
             if self.faq_index is None or self.combiner is None:
                 intent, ranking, suggestions = self._stage_a_result(decision, p)
             else:
-                intent, ranking, suggestions = self._combined(analysis, decision, p)
+                names_product = any(e.entity in CATALOG_ENTITIES for e in entities)
+                intent, ranking, suggestions = self._combined(analysis, decision, p, names_product)
         return ParseResult(
             text=text,
             normalized=analysis.normalized,
             lang=lang,
             intent=intent,
             ranking=tuple(ranking),
-            entities=self._entities(text),
+            entities=entities,
             suggestions=suggestions,
         )
 
-    def _combined(self, analysis, decision, p: np.ndarray):
+    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False):
         index = self.faq_index
         names = self.classifier.classes_
         view = index.query_views([analysis.normalized], [analysis])
@@ -284,6 +288,15 @@ class NluModel:
         choice = int(np.argmax(r))
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
+        # A product question naming a catalog product, size or colour ("ada dress merah
+        # size S?") is a catalog search rather than the generic FAQ about stock or sizes.
+        if (
+            choice == FAQ
+            and names_product
+            and stage_a_intent == PRODUCT_SEARCH
+            and r[INTENT] >= 0.5 * r[FAQ]
+        ):
+            choice = INTENT
         # One or two words that stage A knows well ("help", "batal", "ok"): too
         # little text for an FAQ match to mean anything.
         if (

@@ -51,3 +51,11 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):
     assert model.parse(text).intent.name == f"faq/{faq_id}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ada kemeja batik ukuran L warna biru?", "ada dress merah size S?", "berapa harga tas rotan?"],
+)
+def test_questions_naming_catalog_products_search_the_catalog(model, text):
+    assert model.parse(text).intent.name == "product_search"
