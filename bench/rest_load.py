@@ -148,6 +148,27 @@ def run_level_wrk(base: str, concurrency: int, seconds: float, run_id: str, work
     }
 
 
+def start_sapa(
+    workdir: Path, data_dir: Path, database_url: str | None, workers: int, output
+) -> tuple[subprocess.Popen, str, dict[str, str]]:
+    """``sapa run`` on 127.0.0.1 in ``workdir`` (a fresh SQLite file there unless
+    ``database_url``); returns the process, its base URL and its environment."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    env["SAPA_CACHE_DIR"] = str(ROOT / ".sapa-cache")
+    env["PYTHONPATH"] = str(ROOT)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers)],
+        cwd=workdir,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, f"http://127.0.0.1:{port}", env
+
+
 def process_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -173,19 +194,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="sapa-bench-"))
-    env = dict(os.environ)
-    env["DATABASE_URL"] = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    env["SAPA_CACHE_DIR"] = str(ROOT / ".sapa-cache")
-    env["PYTHONPATH"] = str(ROOT)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--data-dir", args.data_dir, "--port", str(port), "--workers", str(args.workers)],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, base, env = start_sapa(workdir, Path(args.data_dir), args.database_url, args.workers, subprocess.DEVNULL)
     try:
         await wait_healthy(base, proc)
         run_id = f"{time.time_ns():x}"

@@ -52,7 +52,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rest_load import MESSAGES, free_port, wait_healthy  # noqa: E402
+from rest_load import MESSAGES, start_sapa, wait_healthy  # noqa: E402
 
 TARGET_P99_MS = 100.0
 TARGET_KB_PER_CONNECTION = 50.0
@@ -472,21 +472,8 @@ async def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sapa-widget-bench-"))
     data_dir = workdir / "data"
     prepare_data_dir(Path(args.data_dir), data_dir)
-    env = dict(os.environ)
-    env["DATABASE_URL"] = args.database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
-    env["SAPA_CACHE_DIR"] = str(ROOT / ".sapa-cache")
-    env["PYTHONPATH"] = str(ROOT)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log = open(workdir / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--data-dir", str(data_dir), "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(args.workers)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    proc, base, env = start_sapa(workdir, data_dir, args.database_url, args.workers, log)
     budget = 240 + 30 + args.ramp + args.idle_wait + args.interval + args.seconds + 2 * args.timeout + 60
     try:
         result = await asyncio.wait_for(bench(args, base, proc, env), budget)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
 from bot.handlers.rest import MAX_BODY_BYTES, MAX_TEXT_BYTES
@@ -35,7 +36,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def prometheus(request: web.Request) -> web.Response:
-    return web.Response(body=metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE_LATEST})
+    return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def add_routes(app: web.Application) -> None:

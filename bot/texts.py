@@ -45,6 +45,3 @@ class Texts:
         by_lang = self.table[key]
         template = by_lang.get(lang) or by_lang.get("id") or next(iter(by_lang.values()))
         return template.format_map(_KeepMissing({**self.defaults, **values})).strip()
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.table

@@ -7,7 +7,6 @@ import sys
 import time
 import urllib.request
 import json
-from pathlib import Path
 
 import pytest
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DEMO_DATA, ROOT, free_port, sapa_env
+from tests.conftest import DEMO_DATA, free_port, sapa_env
 
 GOOD_FAQ = """\
 version: 1

@@ -351,17 +351,26 @@ class FaqIndex:
         units = self.q_units
         analyses = [self.unit_analyses[u] for u in units]
         views = self.query_views([], analyses)
-        counts = np.vstack([v.counts for v in views]) if views else np.zeros((0, self.EC.shape[1]), np.float32)
-        total = np.asarray(self.UC.sum(axis=0)).ravel()
-        own = self.UC[units].toarray()
-        only_own = (total[None, :] - own) <= 0
-        unknown = (counts * only_own).sum(axis=1) + np.array([v.unknown for v in views])
-        counts = np.where(only_own, 0.0, counts).astype(np.float32)
+        counts, unknown = self._without_own_tokens(views, units)
         feats = self._pair_features(
             self.U_char[units], self.U_word[units], self.U_con[units], counts, unknown, exclude_unit=units.copy()
         )
         n_tok = np.array([len(a.canonical) for a in analyses], float)
         return feats, self.unit_entry[units], unknown / np.maximum(n_tok, 1.0), n_tok
+
+    def _without_own_tokens(
+        self, views: Sequence[QueryView], units: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Concept-token counts of ``views[i]`` against the index without unit ``units[i]``:
+        a token only that unit has becomes unknown. Returns (counts, unknown count)."""
+        if not views:
+            return np.zeros((0, self.EC.shape[1]), np.float32), np.zeros(0)
+        counts = np.vstack([v.counts for v in views])
+        total = np.asarray(self.UC.sum(axis=0)).ravel()
+        own = self.UC[units].toarray()
+        only_own = (total[None, :] - own) <= 0
+        unknown = (counts * only_own).sum(axis=1) + np.array([v.unknown for v in views])
+        return np.where(only_own, 0.0, counts).astype(np.float32), unknown
 
     def heldout_features(
         self, analyses: Sequence[Analysis], units: np.ndarray
@@ -375,12 +384,7 @@ class FaqIndex:
         if not views:
             z = np.zeros(0)
             return np.zeros((0, len(self.ids), len(PAIR_FEATURES)), np.float32), z, z
-        counts = np.vstack([v.counts for v in views])
-        total = np.asarray(self.UC.sum(axis=0)).ravel()
-        own = self.UC[units].toarray()
-        only_own = (total[None, :] - own) <= 0
-        unknown = (counts * only_own).sum(axis=1) + np.array([v.unknown for v in views])
-        counts = np.where(only_own, 0.0, counts).astype(np.float32)
+        counts, unknown = self._without_own_tokens(views, units)
         feats = self._pair_features(
             sp.vstack([v.char for v in views]).tocsr(),
             sp.vstack([v.word for v in views]).tocsr(),

@@ -16,7 +16,7 @@ from bot.handlers.widget_session import TokenSigner
 from bot.ratelimit import RateLimiter
 from bot.shopdata.loader import check_data_dir, load_shop
 from bot.shopdata.widget import WidgetLimits
-from tests.conftest import DEMO_DATA, ROOT, sapa_env
+from tests.conftest import DEMO_DATA, sapa_env
 
 FAQ = """\
 version: 1

@@ -7,7 +7,7 @@ import zlib
 
 import aiohttp
 
-from tests.widget.conftest import WidgetServer, client_id
+from tests.widget.conftest import WidgetServer
 
 
 def tiny_png() -> bytes:

@@ -6,9 +6,8 @@ import base64
 import json
 
 import aiohttp
-import pytest
 
-from tests.widget.conftest import ALLOWED_ORIGIN, Tab, WidgetServer, client_id
+from tests.widget.conftest import ALLOWED_ORIGIN, WidgetServer, client_id
 
 PAY_ID = "kak bisa bayar pakai apa aja?"
 PAY_EN = "What payment methods do you accept?"
