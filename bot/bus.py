@@ -27,6 +27,13 @@ def conversation_topic(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
 
 
+def channel_topic(channel: str) -> str:
+    """The topic on which messages for a channel's customers that were not a reply to
+    their own turn (agent replies, order notifications) are announced, e.g. so the
+    Telegram adapter can deliver them."""
+    return f"channel:{channel}"
+
+
 def message_event(message: "StoredMessage") -> Event:
     """A committed message as every live view (widget tabs, the console) receives it."""
     return {

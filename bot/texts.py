@@ -12,8 +12,15 @@ from bot.types import Lang
 
 
 def _package_texts() -> dict[str, dict[str, str]]:
-    raw = resources.files("bot.resources").joinpath("texts.yml").read_text("utf-8")
-    return yaml.safe_load(raw)["texts"]
+    """``bot/resources/texts.yml`` plus one ``texts_<part>.yml`` per feature (orders, telegram...)."""
+    table: dict[str, dict[str, str]] = {}
+    files = sorted(
+        (f for f in resources.files("bot.resources").iterdir() if f.name.startswith("texts") and f.name.endswith(".yml")),
+        key=lambda f: (f.name != "texts.yml", f.name),
+    )
+    for f in files:
+        table.update(yaml.safe_load(f.read_text("utf-8"))["texts"])
+    return table
 
 
 class _KeepMissing(dict):

@@ -69,6 +69,9 @@ class OutgoingMessage:
     buttons: tuple[Button, ...] = ()
     sender_type: SenderType = "bot"
     attachments: tuple[Attachment, ...] = ()
+    # What the bot is asking for, so a channel can offer a native input: "phone"
+    # (Telegram's share-contact button), "email", "image", or None.
+    expects: str | None = None
 
 
 @dataclass(frozen=True)

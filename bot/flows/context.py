@@ -13,9 +13,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from bot.shopdata.model import ShopData
 from bot.texts import Texts
 from bot.types import Lang
+
+if TYPE_CHECKING:
+    from bot.orders.book import OrderBook
 
 _current: "FlowContext | None" = None
 
@@ -26,10 +31,12 @@ class FlowContext:
 
     shop: ShopData
     texts: Texts
+    # Orders, stock and payments; None where no database is at hand (NLU tools).
+    orders: "OrderBook | None" = None
 
     @classmethod
-    def for_shop(cls, shop: ShopData) -> "FlowContext":
-        return cls(shop=shop, texts=Texts.load(shop.texts, shop_name=shop_name(shop)))
+    def for_shop(cls, shop: ShopData, orders: "OrderBook | None" = None) -> "FlowContext":
+        return cls(shop=shop, texts=Texts.load(shop.texts, shop_name=shop_name(shop)), orders=orders)
 
     def hours(self, lang: Lang) -> str | None:
         hours = self.shop.shop.get("hours")
