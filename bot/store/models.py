@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -159,3 +161,196 @@ customers = Customer.__table__
 channel_identities = ChannelIdentity.__table__
 conversations = Conversation.__table__
 messages = Message.__table__
+
+
+# ---------------------------------------------------------------------------
+# Orders (issue 4): orders, their lines, history and payment submissions, the
+# stock the shop can sell, readable-number counters, staff accounts and the
+# outbox of messages pushed to customers. Migration 0003.
+# ---------------------------------------------------------------------------
+
+ORDER_STATUS_CHECK = (
+    "status IN ('pending_payment', 'payment_submitted', 'paid', 'shipped', "
+    "'delivered', 'cancelled')"
+)
+PAYMENT_METHOD_CHECK = "payment_method IN ('bank_transfer', 'ewallet')"
+VERDICT_CHECK = "verdict IN ('verified', 'rejected')"
+AGENT_ROLE_CHECK = "role IN ('agent', 'admin')"
+
+
+class Order(Base):
+    """An order. Money columns are whole rupiah; ``source_key`` makes placing idempotent."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint(ORDER_STATUS_CHECK, name="status"),
+        CheckConstraint(PAYMENT_METHOD_CHECK, name="payment_method"),
+        CheckConstraint(LANG_CHECK, name="lang"),
+        Index("ix_orders_status_payment_due_at", "status", "payment_due_at"),
+        Index("ix_orders_channel_external_id", "channel", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    lang: Mapped[str] = mapped_column(String(5))
+    customer_name: Mapped[str] = mapped_column(String(255))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(String(255))
+    courier: Mapped[str] = mapped_column(String(64))
+    courier_name: Mapped[str] = mapped_column(String(128))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
+    payment_method: Mapped[str] = mapped_column(String(32))
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    shipping_cost: Mapped[int] = mapped_column(BigInteger)
+    total: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(String(255), unique=True)
+    payment_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrderLine(Base):
+    """One line of an order, with the name, options and price the customer confirmed."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "position"),
+        CheckConstraint("quantity > 0", name="quantity"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(Id, ForeignKey("orders.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    sku: Mapped[str] = mapped_column(String(64))
+    product_sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    options: Mapped[dict[str, Any]] = mapped_column(Json)
+    quantity: Mapped[int] = mapped_column()
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    weight_grams: Mapped[int] = mapped_column()
+
+
+class OrderEventRow(Base):
+    """One change of an order's status: when, by whom, from what to what."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class PaymentSubmissionRow(Base):
+    """A customer's "sudah transfer" and the admin's verdict on it."""
+
+    __tablename__ = "payment_submissions"
+    __table_args__ = (CheckConstraint(VERDICT_CHECK, name="verdict"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    bank: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    sender_name: Mapped[str] = mapped_column(String(255))
+    proof_url: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    verdict_by: Mapped[str | None] = mapped_column(String(128))
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verdict_note: Mapped[str | None] = mapped_column(Text)
+
+
+class StockLevel(Base):
+    """Sellable stock per SKU: ``on_hand - reserved`` is what can still be ordered.
+
+    ``catalog_stock`` is the catalog file's figure at the last sync, so a changed
+    figure (the admin restocked by editing the file) is applied as a difference.
+    """
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="on_hand"),
+        CheckConstraint("reserved >= 0", name="reserved"),
+    )
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    on_hand: Mapped[int] = mapped_column()
+    reserved: Mapped[int] = mapped_column()
+    catalog_stock: Mapped[int | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Counter(Base):
+    """Named counters bumped inside a transaction (e.g. ``order:2026`` for order numbers)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Agent(Base):
+    """A staff account (console agents and admins; the admin API takes admins)."""
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint(AGENT_ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboxEntry(Base):
+    """A message pushed to a customer outside a chat turn, waiting to be put on the bus.
+
+    Written in the transaction that stores the message; the relay claims a row
+    (``claimed_at``), publishes it and sets ``relayed_at``.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(Id, ForeignKey("messages.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column()
+    relayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+orders = Order.__table__
+order_lines = OrderLine.__table__
+order_events = OrderEventRow.__table__
+payment_submissions = PaymentSubmissionRow.__table__
+stock_levels = StockLevel.__table__
+counters = Counter.__table__
+agents = Agent.__table__
+outbox = OutboxEntry.__table__
