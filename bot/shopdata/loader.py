@@ -8,9 +8,10 @@ DATA_DIR/
   shop.yml         the shop's own facts   (optional)
   texts.yml        overrides of bot texts (optional)
   widget.yml       the website chat widget (optional)
+  flows/*.yml      flows replacing or adding to the built-in ones (optional)
 ```
 
-Other files and folders (``flows/``, the stored secret key, ...) are not read here.
+Other files (the stored secret key, uploads, ...) are not read here.
 ``*.yaml`` is accepted next to ``*.yml``; files whose name starts with a dot are skipped.
 
 Every problem is reported, not just the first, as ``FILE:LINE: message`` with
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from .catalog import read_catalog_file
 from .faq import read_faq_file
+from .flows import builtin_flows, read_flow_file
+from bot.intents import BUILTIN as BUILTIN_INTENTS
 from .model import FaqEntry, NluExample, Product, ShopData
 from .problems import ERROR, WARNING, DataError, DataProblem, Problems, display_path, sort_problems
 from .rasa_nlu import read_nlu_examples, read_nlu_file, strip_annotations
@@ -181,6 +184,25 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             widget_path, Problems(display_path(widget_path), problems), name if isinstance(name, str) else None
         )
 
+    flows = builtin_flows()
+    flow_files: dict[str, str] = {}
+    for path in _subdir(data_dir, "flows", problems):
+        probs = Problems(display_path(path), problems)
+        for flow in read_flow_file(path, probs):
+            if flow.name in flow_files:
+                probs.error(flow.source.line if flow.source else 0, f"flow '{flow.name}' is already defined in {flow_files[flow.name]}")
+                continue
+            flow_files[flow.name] = str(flow.source)
+            known = flow.trigger in BUILTIN_INTENTS or any(e.intent == flow.trigger for e in examples)
+            if not known:
+                probs.error(
+                    flow.source.line if flow.source else 0,
+                    f"flow '{flow.name}' is triggered by intent '{flow.trigger}', which is neither built in "
+                    "nor has examples in nlu/",
+                )
+                continue
+            flows[flow.name] = flow
+
     if not any(p.severity == ERROR for p in problems):
         _check_label_conflicts(faqs, examples, problems)
 
@@ -196,6 +218,7 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             texts=texts,
             shop=shop,
             widget_config=widget,
+            flows=flows,
         ),
         problems,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .flows import FlowDef
     from .widget import WidgetConfig
 
 FAQ_CATEGORIES = ("product", "payment", "shipping", "order", "account", "other")
@@ -105,6 +106,8 @@ class ShopData:
     texts: dict[str, dict[str, str]] = field(default_factory=dict)  # overrides of bot texts
     shop: dict[str, object] = field(default_factory=dict)  # shop.yml: name, etc.
     widget_config: "WidgetConfig | None" = None  # widget.yml; None = the defaults
+    # flows/*.yml over the package's default flows, by flow name.
+    flows: dict[str, "FlowDef"] = field(default_factory=dict)
 
     @property
     def widget(self) -> "WidgetConfig":

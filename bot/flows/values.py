@@ -1,0 +1,125 @@
+"""Understanding a customer's answer to one question: phone numbers, e-mails, rupiah
+amounts, quantities, yes/no, order numbers. Pure functions: text in, value or None out.
+
+Phone numbers, e-mails, amounts and order numbers come from the NLU's entities
+(:mod:`bot.nlu.entities`); what is left here reads the short answers a question
+gets and no entity covers: "2", "dua", "iya kak", "lewati", "Budi Santoso".
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPACES = re.compile(r"\s+")
+
+
+def entity(entities: list[dict] | None, name: str):
+    """The first value the NLU found for entity ``name`` (phone, email, amount, order_number...)."""
+    for found in entities or ():
+        if found.get("entity") == name:
+            return found.get("value")
+    return None
+
+
+def local_phone(e164: str) -> str:
+    """``"+6281234567890"`` (the NLU's phone entity) → ``"081234567890"``, as Indonesians write it."""
+    return "0" + e164[3:] if e164.startswith("+62") else e164
+
+
+def parse_amount(text: str, entities: list[dict] | None = None) -> int | None:
+    """Rupiah as an integer: the NLU's amount ("Rp215.000", "215rb", "1,5jt") or plain digits."""
+    found = entity(entities, "amount")
+    if isinstance(found, int) and found > 0:
+        return found
+    digits = text.strip().lower().removeprefix("rp").strip()
+    if digits.isdigit() and len(digits) <= 12 and int(digits) > 0:
+        return int(digits)
+    return None
+
+
+_NUMBER_WORDS = {
+    "satu": 1, "se": 1, "sebuah": 1, "sepasang": 1, "selusin": 12, "dua": 2, "tiga": 3, "empat": 4,
+    "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9, "sepuluh": 10,
+    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "dozen": 12,
+}
+_UNIT_WORDS = r"(?:pcs|pc|biji|buah|potong|pasang|lembar|item|items|piece|pieces|aja|saja|ya|kak|min|deh|dong)"
+_QUANTITY = re.compile(rf"^(?:mau\s+|ambil\s+|pesan\s+|i'?ll take\s+|i want\s+)?(\w+)(?:\s+{_UNIT_WORDS})*[.!]*$")
+
+
+def parse_quantity(text: str) -> int | None:
+    """``"2"``, ``"dua"``, ``"3 pcs"``, ``"ambil 2 aja kak"`` → the number; None otherwise."""
+    raw = _SPACES.sub(" ", text.strip().lower())
+    match = _QUANTITY.match(raw)
+    if match is None:
+        return None
+    word = match.group(1)
+    if word.isdigit():
+        return int(word) if len(word) <= 6 else None
+    return _NUMBER_WORDS.get(word)
+
+
+_YES = {
+    "ya", "iya", "iyaa", "iy", "y", "yes", "yess", "yup", "yep", "ok", "oke", "okay", "okey", "sip", "siap",
+    "boleh", "betul", "benar", "bener", "lanjut", "lanjutkan", "sudah", "udah", "udh", "sure", "correct",
+    "confirm", "mau", "tambah", "add", "yes please", "ya betul", "sudah benar", "udah bener",
+}
+_NO = {
+    "tidak", "tdk", "nggak", "ngga", "enggak", "gak", "ga", "engga", "no", "nope", "nah", "belum", "blm",
+    "cukup", "sudah cukup", "udah cukup", "itu aja", "itu saja", "no thanks", "no thank you",
+    "gak usah", "ga usah", "tidak usah", "checkout", "lanjut bayar", "not now",
+}
+_POLITE_TAIL = re.compile(r"(?:\s+(?:kak|min|ka|dong|deh|aja|saja|ya|please|thanks|terima kasih|makasih))+$")
+
+
+def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
+    """True for yes, False for no, None when the answer is neither (a button's ``/affirm`` counts)."""
+    raw = _SPACES.sub(" ", re.sub(r"[!.,?🙏👍]+", " ", text.strip().lower())).strip()
+    if raw in ("/affirm",):
+        return True
+    if raw in ("/deny",):
+        return False
+    raw = _POLITE_TAIL.sub("", raw).strip()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return None
+
+
+_SKIP = {"lewati", "skip", "tidak ada", "gak ada", "ga ada", "nggak ada", "tdk ada", "-", "none", "no", "tidak",
+         "gak", "ga", "nanti", "later", "/skip"}
+
+
+def is_skip(text: str) -> bool:
+    """Whether the customer chose to skip an optional question."""
+    raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", text.strip().lower()).rstrip(".!")).strip()
+    return raw in _SKIP
+
+
+_CANCEL = {"batal", "batalkan", "batalin", "cancel", "gak jadi", "ga jadi", "nggak jadi", "enggak jadi",
+           "tidak jadi", "gajadi", "gk jadi", "stop", "/cancel", "never mind", "nevermind", "forget it",
+           "cancel order", "batal pesan", "batal aja", "udahan", "sudahi"}
+
+
+def is_cancel(text: str) -> bool:
+    """"batal", "gak jadi", "cancel" — the customer wants out of the current flow."""
+    raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", re.sub(r"[!.,]+", " ", text.strip().lower())).strip()).strip()
+    return raw in _CANCEL
+
+
+def clean_name(text: str) -> str | None:
+    """A person's name as given ("budi santoso" → "Budi Santoso"); None when it is not a name."""
+    raw = _SPACES.sub(" ", text.strip())
+    raw = re.sub(r"^(?:nama saya|namaku|nama|saya|atas nama|a\.?n\.?|my name is|name:?|i'?m)\s+", "", raw, flags=re.I)
+    if not 2 <= len(raw) <= 80:
+        return None
+    if not re.fullmatch(r"[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?", raw):
+        return None
+    if sum(ch.isalpha() for ch in raw) < 2:
+        return None
+    return raw if any(ch.isupper() for ch in raw) else raw.title()
