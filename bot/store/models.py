@@ -354,3 +354,147 @@ stock_levels = StockLevel.__table__
 counters = Counter.__table__
 agents = Agent.__table__
 outbox = OutboxEntry.__table__
+
+
+# ---------------------------------------------------------------------------
+# Telegram channel (bot/telegram/): who writes from Telegram and what they agreed
+# to, the outbox every message to Telegram goes through, broadcasts, and the
+# lease that picks the one process that polls and sends.
+# ---------------------------------------------------------------------------
+
+TELEGRAM_LANG_CHECK = "lang IN ('id', 'en')"
+TELEGRAM_OUTBOX_KIND_CHECK = "kind IN ('message', 'notice', 'broadcast')"
+TELEGRAM_OUTBOX_STATUS_CHECK = "status IN ('pending', 'sent', 'failed', 'blocked')"
+TELEGRAM_BROADCAST_STATUS_CHECK = "status IN ('queued', 'sending', 'done')"
+
+
+class TelegramChat(Base):
+    """A private chat with a Telegram user: language, promotions consent, reachability.
+
+    ``promo`` is ``None`` until the user answers (no promotions without a yes),
+    then ``True`` (``/promo`` or the yes button) or ``False`` (``/stop``).
+    ``lang`` is the language last used with them; ``lang_fixed`` says they chose
+    it with ``/lang`` (then it is forced on every turn). ``keyboard_shown``: a
+    reply keyboard (share-contact button) is open and the next plain message removes it.
+    """
+
+    __tablename__ = "telegram_chats"
+    __table_args__ = (
+        CheckConstraint(TELEGRAM_LANG_CHECK, name="lang"),
+        Index("ix_telegram_chats_promo", "promo"),
+    )
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    username: Mapped[str | None] = mapped_column(String(64))
+    language_code: Mapped[str | None] = mapped_column(String(16))
+    lang: Mapped[str] = mapped_column(String(5))
+    lang_fixed: Mapped[bool] = mapped_column(Boolean)
+    promo: Mapped[bool | None] = mapped_column(Boolean)
+    promo_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    keyboard_shown: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TelegramBroadcast(Base):
+    """An announcement to the opted-in Telegram customers (optionally one language only)."""
+
+    __tablename__ = "telegram_broadcasts"
+    __table_args__ = (
+        CheckConstraint(TELEGRAM_BROADCAST_STATUS_CHECK, name="status"),
+        CheckConstraint("lang IS NULL OR " + TELEGRAM_LANG_CHECK, name="lang"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    recipients: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TelegramOutboxEntry(Base):
+    """One Telegram send (a message part, a notice, a broadcast copy) until Telegram acknowledges it.
+
+    ``dedupe_key`` makes enqueuing idempotent: ``m:<conversation>:<seq>:<part>`` for
+    a stored message, ``n:<update>:<n>`` for a notice, ``b:<broadcast>:<chat>`` for a
+    broadcast copy (so the rows of a broadcast are also its per-recipient report).
+    ``payload`` is ``{"text", "markup"}`` or ``{"photo"}``.
+    """
+
+    __tablename__ = "telegram_outbox"
+    __table_args__ = (
+        CheckConstraint(TELEGRAM_OUTBOX_KIND_CHECK, name="kind"),
+        CheckConstraint(TELEGRAM_OUTBOX_STATUS_CHECK, name="status"),
+        Index("ix_telegram_outbox_status_chat_id", "status", "chat_id"),
+        Index("ix_telegram_outbox_broadcast_id_status", "broadcast_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    seq: Mapped[int | None] = mapped_column()
+    broadcast_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("telegram_broadcasts.id", ondelete="CASCADE")
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column()
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class TelegramCursor(Base):
+    """How far a Telegram conversation's stored messages have been put in the outbox.
+
+    The sweep re-reads only what lies beyond ``swept_seq``, so a message committed
+    while no sender was listening (another process, a restart) is still delivered.
+    """
+
+    __tablename__ = "telegram_cursors"
+
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    swept_seq: Mapped[int] = mapped_column()
+
+
+class TelegramCallback(Base):
+    """A quick reply's payload too long for Telegram's 64-byte callback data, by short token."""
+
+    __tablename__ = "telegram_callbacks"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TelegramLease(Base):
+    """Who is the one process that polls Telegram and sends the outbox, until when."""
+
+    __tablename__ = "telegram_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+telegram_chats = TelegramChat.__table__
+telegram_broadcasts = TelegramBroadcast.__table__
+telegram_outbox = TelegramOutboxEntry.__table__
+telegram_cursors = TelegramCursor.__table__
+telegram_callbacks = TelegramCallback.__table__
+telegram_leases = TelegramLease.__table__
