@@ -10,13 +10,14 @@ before its reply goes out without paying one commit per turn.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 
+from bot.store import outbox as outbox_module
 from bot.store import queries, writes
 from bot.store.access import Database, open_database
 from bot.store.engines import DEFAULT_URL, normalize_url
@@ -44,6 +45,8 @@ from bot.store.sanitize import (
 from bot.store.turns import TurnWrite
 from bot.store.writer import Failed, GroupCommitWriter
 from bot.types import LANGS
+
+T = TypeVar("T")
 
 # /healthz must answer even when the database hangs.
 PING_TIMEOUT_SECONDS = 2.0
@@ -73,6 +76,7 @@ class Store:
         self._now = now
         self._default_lang = default_lang
         self._closed = False
+        self._outbox_listeners: list[Callable[[], None]] = []
 
     @classmethod
     async def open(
@@ -249,6 +253,72 @@ class Store:
         await self._writer.submit(
             partial(_customer_job, customer_id=customer_id, fields=values)
         )
+
+    # --- for domain modules (orders, accounts, the relay) ------------------
+    # Orders and the outbox keep their SQL in their own modules; they run it
+    # through these two doors instead of reaching into the store's parts.
+
+    @property
+    def default_lang(self) -> str:
+        """A new customer's language when nothing better is known."""
+        return self._default_lang
+
+    async def write(self, job: Callable[[Connection, datetime], T]) -> T:
+        """Run ``job(connection, now)`` in the next group-commit transaction.
+
+        Returns the job's result once committed; a :class:`~bot.store.writer.Failed`
+        result is raised as its error. A job that raises has nothing of its batch
+        committed (the writer retries the others one by one), so a job may raise
+        to undo everything it did.
+        """
+        result: T = await self._writer.submit(job)
+        return result
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` on a reading connection (no transaction of its own)."""
+        return await self._db.read(fn, *args)
+
+    async def push_message(
+        self, channel: str, external_id: str, message: NewMessage, *, lang_hint: str | None = None
+    ) -> tuple[ConversationRecord, StoredMessage]:
+        """Tell a customer something outside a chat turn (an order shipped, an agent's note).
+
+        Appends ``message`` to the open conversation of (``channel``,
+        ``external_id``) — a new conversation when the last one was resolved —
+        with the next ``seq``, and in the same transaction an outbox row that the
+        relay (:mod:`bot.relay`) publishes on the bus, from this process or any
+        other. Returns the conversation and the stored message once committed.
+        """
+        channel = clean_key(channel, "channel", MAX_CHANNEL)
+        external_id = clean_key(external_id, "external_id", MAX_EXTERNAL_ID)
+        message = clean_message(message)
+        if lang_hint not in LANGS:
+            lang_hint = None
+        result: tuple[ConversationRecord, StoredMessage] = await self._writer.submit(
+            partial(
+                outbox_module.push_in_transaction,
+                channel=channel,
+                external_id=external_id,
+                message=message,
+                lang_hint=lang_hint,
+                default_lang=self._default_lang,
+            )
+        )
+        self.outbox_changed()
+        return result
+
+    def on_outbox(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` whenever this process adds outbox rows; returns an unsubscriber."""
+        self._outbox_listeners.append(listener)
+        return lambda: self._outbox_listeners.remove(listener) if listener in self._outbox_listeners else None
+
+    def outbox_changed(self) -> None:
+        """Say that outbox rows were committed (wakes this process's relay at once)."""
+        for listener in tuple(self._outbox_listeners):
+            try:
+                listener()
+            except Exception:  # a listener's trouble is not the writer's
+                pass
 
 
 # Write jobs (see bot.store.jobs): run by the writer inside a shared
