@@ -6,9 +6,10 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from bot import api
+from bot import adminapi, api
 from bot.config import Settings
 from bot.handlers import rest, widget
+from bot.handlers import telegram as telegram_channel
 from bot.httputil import error_middleware
 from bot.runtime import Runtime, running
 from bot.shopdata.model import ShopData
@@ -28,11 +29,16 @@ def create_app(settings: Settings, shop: ShopData) -> web.Application:
             app[api.NLU] = runtime.nlu
             app[api.STORE] = runtime.store
             widget.install(app, runtime)
+            if runtime.orders is not None:
+                adminapi.install(app, runtime.store, runtime.orders)
             yield
 
     app.cleanup_ctx.append(bot_runtime)
     rest.add_routes(app)
     widget.add_routes(app)
     api.add_routes(app)
+    adminapi.add_routes(app)
     pages.add_routes(app, shop)
+    # --- Telegram (bot/handlers/telegram.py): webhook route and channel life cycle ---
+    telegram_channel.setup(app, settings, RUNTIME)
     return app

@@ -53,6 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir_arg(chat)
     chat.add_argument("--lang", choices=("id", "en"), help="answer in this language")
     chat.set_defaults(handler=_chat)
+
+    # -- agent add, order ... (bot/cli_orders.py) --
+    from bot.cli_orders import add_commands as add_order_commands
+
+    add_order_commands(commands, _data_dir_arg)
     return parser
 
 

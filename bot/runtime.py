@@ -12,11 +12,16 @@ from typing import AsyncIterator
 from bot.bus import Bus, LocalBus, RedisBus
 from bot.config import Settings
 from bot.engine import Engine
-from bot.flows.context import FlowContext
+from bot.flows.context import FlowContext, shop_name
 from bot.locks import LocalLocks, RedisLocks
 from bot.nlu.model import NluModel, load_or_train
 from bot.shopdata.model import ShopData
 from bot.store import Store
+from bot.texts import Texts
+# -- orders (issue 4) --
+from bot.orders.book import OrderBook
+from bot.orders.sweeper import Sweeper
+from bot.relay import Relay
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,8 @@ class Runtime:
     store: Store
     bus: Bus
     engine: Engine
+    # Orders, stock and payments (also the admin API's and the flows' door to them).
+    orders: OrderBook | None = None
 
 
 @asynccontextmanager
@@ -52,17 +59,30 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
         else:
             bus = LocalBus()
             locks = LocalLocks()
+        # Orders: stock from the catalog files, the relay of pushed messages, the
+        # unpaid sweep. Every worker runs both; claims and conditional updates
+        # keep them from doing anything twice.
+        orders = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)), bus)
+        await orders.sync_stock()
+        relay = Relay(store, bus)
+        sweeper = Sweeper(orders)
+        relay.start()
+        sweeper.start()
         try:
             engine = Engine(
                 store=store,
                 nlu=nlu,
-                flow_context=FlowContext.for_shop(shop),
+                flow_context=FlowContext.for_shop(shop, orders=orders),
                 bus=bus,
                 locks=locks,
                 default_lang=settings.default_lang,
             )
-            yield Runtime(settings=settings, shop=shop, nlu=nlu, store=store, bus=bus, engine=engine)
+            yield Runtime(
+                settings=settings, shop=shop, nlu=nlu, store=store, bus=bus, engine=engine, orders=orders
+            )
         finally:
+            await sweeper.stop()
+            await relay.stop()
             await bus.close()
     finally:
         await store.close()
