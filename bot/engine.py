@@ -22,11 +22,12 @@ from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.locks import ConversationLocks
 from bot.nlu.language import detect_language
-from bot.policy import choose_action
+from bot.dialogue import Dialogue, Turn, payload_entities
 from bot.store.records import ConversationChanges, ConversationRecord, NewMessage, StoredMessage
 from bot.types import (
     Button,
     ConversationStatus,
+    Entity,
     IncomingMessage,
     IntentScore,
     Lang,
@@ -38,8 +39,6 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 
-# Slots the engine keeps in the conversation's state between turns.
-_PERSISTED_SLOTS = (slots.MISSES, slots.PENDING_OFFER)
 
 
 class Understander(Protocol):
@@ -74,6 +73,8 @@ class Engine:
         self.default_lang = default_lang
         flows.context.install(flow_context)
         self.actions: dict[str, Action] = {cls().name(): cls() for cls in _action_classes()}
+        self.dialogue = Dialogue(flow_context, self.actions)
+        self._flow_triggers = {f.trigger for f in flow_context.shop.flows.values()}
 
     async def handle(self, message: IncomingMessage) -> TurnResult:
         """Answer one customer message; returns after the turn is committed."""
@@ -101,28 +102,22 @@ class Engine:
     ) -> tuple[TurnResult, list[StoredMessage]]:
         lang = self._language(message, conversation)
         parse = self._understand(message.text, lang)
-        state = dict(conversation.state or {})
-        action_name = choose_action(parse, state)
-        tracker = self._tracker(message, conversation, parse, state, lang)
-        dispatcher = CollectingDispatcher()
-        events = await self.actions[action_name].run(dispatcher, tracker, {})
-
-        handoff = False
-        for event in events:
-            if event.get("event") != "slot":
-                continue
-            if event["name"] == slots.HANDOFF:
-                handoff = bool(event["value"])
-            elif event["name"] in _PERSISTED_SLOTS:
-                if event["value"] is None:
-                    state.pop(event["name"], None)
-                else:
-                    state[event["name"]] = event["value"]
+        dialogue_turn = Turn(
+            message=message,
+            parse=parse,
+            lang=lang,
+            status=conversation.status,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            customer_name=await self._customer_name(conversation, parse),
+        )
+        outcome = await self.dialogue.respond(dialogue_turn, dict(conversation.state or {}))
+        handoff, state, action_name = outcome.handoff, outcome.state, outcome.action
 
         status = conversation.status
         if handoff and status == ConversationStatus.BOT:
             status = ConversationStatus.WAITING_FOR_AGENT
-        replies = tuple(_outgoing(m) for m in dispatcher.messages)
+        replies = tuple(_outgoing(m) for m in outcome.messages)
         nlu = _nlu_record(parse, action_name)
         shown = await self._button_title(conversation, message.text)
         if shown is not None:
@@ -166,10 +161,12 @@ class Engine:
         return detect_language(message.text, default=current)
 
     def _understand(self, text: str, lang: Lang) -> ParseResult:
-        payload = _payload_intent(text)
-        if payload is not None and self._known_intent(payload):
-            score = IntentScore(payload, 1.0)
-            return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,))
+        pressed = payload_entities(text)
+        if pressed is not None and (self._known_intent(pressed[0]) or pressed[0].startswith("choose:")):
+            name, found = pressed
+            score = IntentScore("choose" if name.startswith("choose:") else name, 1.0)
+            entities = tuple(Entity(e["entity"], e["value"], 0, 0) for e in found)
+            return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,), entities=entities)
         started = time.perf_counter()
         parse = self.nlu.parse(text, lang)
         metrics.NLU_SECONDS.observe(time.perf_counter() - started)
@@ -194,27 +191,13 @@ class Engine:
             return self.flow_context.shop.faq(name[len(intents.FAQ_PREFIX) :]) is not None
         return name in intents.BUILTIN
 
-    def _tracker(
-        self,
-        message: IncomingMessage,
-        conversation: ConversationRecord,
-        parse: ParseResult,
-        state: dict[str, Any],
-        lang: Lang,
-    ) -> Tracker:
-        latest = parse.as_dict()
-        latest["normalized"] = parse.normalized
-        latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in parse.suggestions]
-        return Tracker(
-            sender_id=f"{message.channel}:{message.sender_id}",
-            slots={**state, slots.LANG: lang, slots.STATUS: conversation.status},
-            latest_message=latest,
-            events=[],
-            paused=False,
-            followup_action=None,
-            active_loop={},
-            latest_action_name=None,
-        )
+    async def _customer_name(self, conversation: ConversationRecord, parse: ParseResult) -> str | None:
+        """The name the customer already gave (widget pre-chat form), for flows that ask for it.
+        Read only when a flow runs or may start, to keep ordinary turns at one read."""
+        if not (conversation.state or {}).get("flow") and parse.intent.name not in self._flow_triggers:
+            return None
+        customer = await self.store.customer(conversation.customer_id)
+        return customer.display_name if customer is not None else None
 
     # -- an agent holds the conversation ---------------------------------------
 
@@ -306,7 +289,8 @@ def _payload_intent(text: str) -> str | None:
 
 def _outgoing(message: dict[str, Any]) -> OutgoingMessage:
     buttons = tuple(Button(str(b["title"]), str(b["payload"])) for b in message.get("buttons") or ())
-    return OutgoingMessage(text=message.get("text") or "", buttons=buttons)
+    expects = (message.get("custom") or {}).get("expects")
+    return OutgoingMessage(text=message.get("text") or "", buttons=buttons, expects=expects)
 
 
 def _buttons_json(buttons: tuple[Button, ...]) -> list[dict[str, str]]:

@@ -10,8 +10,14 @@ from bot.flows.conversation import NOT_YET_AVAILABLE, SMALL_TALK
 from bot.types import ParseResult
 
 
-def choose_action(parse: ParseResult, state: Mapping[str, Any]) -> str:
-    """The name of the action for this turn.
+# choose_action's answer for "start this flow": ``flow:<flow name>``.
+FLOW_PREFIX = "flow:"
+
+
+def choose_action(parse: ParseResult, state: Mapping[str, Any], flow_triggers: Mapping[str, str]) -> str:
+    """The name of the action for this turn, or ``flow:<name>`` to start a flow.
+
+    ``flow_triggers`` maps an intent to the flow it starts (from the flow files).
 
     Never a dead end: a confident FAQ hit is answered; an unsure one becomes a
     "did you mean" question; a miss gets a polite fallback, and the second miss
@@ -28,6 +34,8 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any]) -> str:
         return "action_handoff"
     if intent == intents.PRODUCT_SEARCH:
         return "action_product_search"
+    if intent in flow_triggers:
+        return FLOW_PREFIX + flow_triggers[intent]
     if intent in NOT_YET_AVAILABLE:
         return "action_not_yet_available"
     if intent in SMALL_TALK:

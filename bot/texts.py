@@ -51,4 +51,11 @@ class Texts:
     def get(self, key: str, lang: Lang, **values: str) -> str:
         by_lang = self.table[key]
         template = by_lang.get(lang) or by_lang.get("id") or next(iter(by_lang.values()))
-        return template.format_map(_KeepMissing({**self.defaults, **values})).strip()
+        return self.fill(template, **values)
+
+    def fill(self, template: str, **values: str) -> str:
+        """``template`` with its ``{placeholders}`` filled; a stray brace leaves it as written."""
+        try:
+            return template.format_map(_KeepMissing({**self.defaults, **values})).strip()
+        except (ValueError, IndexError, AttributeError):
+            return template.strip()

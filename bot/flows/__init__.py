@@ -12,8 +12,19 @@ from bot.flows.conversation import (
 )
 from bot.flows.catalog import ActionProductSearch
 from bot.flows.faq import ActionAnswerFaq, ActionClarify
+from bot.flows.asking import ActionAskFlowSlot
+from bot.flows.forms import ValidateOrderStatusForm, ValidatePaymentConfirmationForm, ValidatePlaceOrderForm
+from bot.flows.ordering import ActionConfirmPayment, ActionHandoffDetails, ActionOrderStatus, ActionPlaceOrder
 
 __all__ = [
+    "ActionAskFlowSlot",
+    "ActionConfirmPayment",
+    "ActionHandoffDetails",
+    "ActionOrderStatus",
+    "ActionPlaceOrder",
+    "ValidateOrderStatusForm",
+    "ValidatePaymentConfirmationForm",
+    "ValidatePlaceOrderForm",
     "ActionAnswerFaq",
     "ActionClarify",
     "ActionFallback",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -76,8 +77,12 @@ def _answer(matches: list[ProductMatch], texts: Texts, lang: Lang, missing: str 
 
 
 def _order_buttons(matches: list[ProductMatch], texts: Texts, lang: Lang) -> list[dict[str, str]]:
+    """"Pesan <product>" buttons that start the order flow with that product chosen."""
     return [
-        {"title": texts.get("product_order_button", lang, name=m.product.name), "payload": "/place_order"}
+        {
+            "title": texts.get("product_order_button", lang, name=m.product.name),
+            "payload": "/place_order" + json.dumps({"product": m.product.sku}, separators=(",", ":")),
+        }
         for m in matches
         if m.available
     ][:3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -37,6 +38,10 @@ class FlowContext:
     @classmethod
     def for_shop(cls, shop: ShopData, orders: "OrderBook | None" = None) -> "FlowContext":
         return cls(shop=shop, texts=Texts.load(shop.texts, shop_name=shop_name(shop)), orders=orders)
+
+    def now(self) -> datetime:
+        """The time orders are judged by: the store's clock when there is one (tests move it)."""
+        return self.orders.store.now() if self.orders is not None else datetime.now(UTC)
 
     def hours(self, lang: Lang) -> str | None:
         hours = self.shop.shop.get("hours")

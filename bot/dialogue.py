@@ -1,0 +1,396 @@
+"""What the bot does with one understood message: a running flow's next step, or the
+policy's one action.
+
+Flows work the way Rasa's forms do. The flow's ``validate_<flow>_form`` action
+(``bot/flows/forms.py``) checks the answer to the slot being asked; the first
+slot still empty is asked next (``action_ask_flow_slot``); once every slot is
+filled the flow's finishing action runs. Around that loop the customer stays in
+charge: "batal" cancels at any step, a question in the middle ("ongkir ke
+Medan berapa?") is answered and the flow picks up where it was, and starting
+another flow (checking an order while ordering) parks the first one, which
+resumes when the second is done.
+
+State lives in the conversation's ``state`` (a dict the store keeps):
+conversation-wide slots (misses, verified orders...) at the top, the running
+flow under ``"flow"`` and a parked one under ``"paused_flow"``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot import intents
+from bot.flows import slots
+from bot.flows.context import FlowContext
+from bot.flows.forms import payment_methods, validation_action_for
+from bot.flows.values import is_cancel
+from bot.policy import FLOW_PREFIX, choose_action
+from bot.shopdata.flows import FlowDef
+from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult
+
+# Slots kept for the whole conversation, outside any flow.
+CONVERSATION_SLOTS = (
+    slots.MISSES,
+    slots.PENDING_OFFER,
+    slots.VERIFIED_ORDERS,
+    slots.LOOKUP_FAILURES,
+    slots.LOOKUP_LOCKED_UNTIL,
+)
+FLOW = "flow"
+# Stands for the running flow's validation action in :meth:`Dialogue._act`.
+VALIDATE = "validate"
+PAUSED_FLOW = "paused_flow"
+# Answers that are free text: a question there is taken as a question, not as the answer.
+FREE_TEXT_TYPES = ("text", "name")
+# How sure the NLU must be before a message that does not answer the question is
+# treated as something else (a question, another request).
+DIGRESSION_CONFIDENCE = 0.6
+# Wrong answers in a row before the bot also offers a person.
+MAX_WRONG_ANSWERS = 3
+DIGRESSION_INTENTS = (
+    intents.PRODUCT_SEARCH,
+    intents.ORDER_STATUS,
+    intents.PAYMENT_CONFIRMATION,
+    intents.PLACE_ORDER,
+    intents.COMPLAINT,
+    intents.HUMAN_HANDOFF,
+    intents.HELP,
+)
+_QUESTION = re.compile(
+    r"\?\s*$|^(apa|apakah|berapa|brp|bagaimana|gimana|gmn|kapan|kenapa|knp|bisa|bisakah|ada|dimana|di mana|"
+    r"how|what|when|where|why|can|could|do|does|is|are)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Turn:
+    """One customer message with what the engine knows around it."""
+
+    message: IncomingMessage
+    parse: ParseResult
+    lang: Lang
+    status: str
+    conversation_id: int
+    customer_id: int
+    customer_name: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What the turn produced: messages to send, the new state, whether to hand over."""
+
+    messages: list[dict[str, Any]]
+    state: dict[str, Any]
+    action: str
+    handoff: bool = False
+
+
+@dataclass
+class _Run:
+    """Collects one turn's messages and effects while actions run."""
+
+    turn: Turn
+    state: dict[str, Any]
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    handoff: bool = False
+    action: str | None = None
+
+
+class Dialogue:
+    """Runs the actions for a turn. One per engine; holds no per-conversation state."""
+
+    def __init__(self, flow_context: FlowContext, actions: dict[str, Action]) -> None:
+        self.ctx = flow_context
+        self.actions = actions
+
+    async def respond(self, turn: Turn, state: dict[str, Any]) -> Outcome:
+        run = _Run(turn=turn, state=dict(state))
+        flow = run.state.get(FLOW)
+        if flow and flow.get("name") in self.ctx.shop.flows:
+            await self._continue(run, flow)
+        else:
+            run.state.pop(FLOW, None)
+            await self._choose(run)
+        return Outcome(run.messages, run.state, run.action or "action_fallback", run.handoff)
+
+    # -- outside flows ------------------------------------------------------------
+
+    async def _choose(self, run: _Run) -> None:
+        triggers = {f.trigger: f.name for f in self.ctx.shop.flows.values()}
+        action = choose_action(run.turn.parse, run.state, triggers)
+        if action.startswith(FLOW_PREFIX):
+            await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
+        else:
+            await self._act(run, action)
+
+    async def _act(self, run: _Run, name: str, flow: dict[str, Any] | None = None, events: list | None = None) -> list[dict]:
+        """Run action ``name``; its messages join the turn's, its slot events are applied."""
+        dispatcher = CollectingDispatcher()
+        tracker = self._tracker(run, flow, events or [])
+        domain = {"forms": {}, "slots": {}}
+        if flow is not None:
+            flow_def = self.ctx.shop.flows[flow["name"]]
+            domain["forms"][flow_def.form_name] = {"required_slots": [s.name for s in flow_def.slots]}
+        action = validation_action_for(self.ctx.shop.flows[flow["name"]]) if name == VALIDATE else self.actions[name]
+        result = await action.run(dispatcher, tracker, domain)
+        run.messages.extend(dispatcher.messages)
+        run.action = run.action or name
+        self._apply(run, flow, result or [])
+        return dispatcher.messages
+
+    def _apply(self, run: _Run, flow: dict[str, Any] | None, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if event.get("event") != "slot":
+                continue
+            name, value = event["name"], event["value"]
+            if name == slots.HANDOFF:
+                run.handoff = run.handoff or bool(value)
+            elif name in CONVERSATION_SLOTS:
+                if value is None:
+                    run.state.pop(name, None)
+                else:
+                    run.state[name] = value
+            elif flow is not None and name != slots.REQUESTED_SLOT:
+                flow["slots"][name] = value
+
+    def _tracker(self, run: _Run, flow: dict[str, Any] | None, events: list[dict[str, Any]]) -> Tracker:
+        turn = run.turn
+        latest = turn.parse.as_dict()
+        latest["normalized"] = turn.parse.normalized
+        latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in turn.parse.suggestions]
+        latest["attachments"] = [{"kind": a.kind, "url": a.url, "name": a.name} for a in turn.message.attachments]
+        values: dict[str, Any] = {k: run.state[k] for k in CONVERSATION_SLOTS if k in run.state}
+        values.update(
+            {
+                slots.LANG: turn.lang,
+                slots.STATUS: turn.status,
+                slots.CONVERSATION_ID: turn.conversation_id,
+                slots.CUSTOMER_ID: turn.customer_id,
+                slots.CUSTOMER_DISPLAY_NAME: turn.customer_name,
+            }
+        )
+        if flow is not None:
+            values.update(flow["slots"])
+            values[slots.FLOW] = flow["name"]
+            values[slots.FLOW_RUN_ID] = flow["run_id"]
+            values[slots.REQUESTED_SLOT] = flow.get("requested")
+        return Tracker(
+            sender_id=f"{turn.message.channel}:{turn.message.sender_id}",
+            slots=values,
+            latest_message=latest,
+            events=events,
+            paused=False,
+            followup_action=None,
+            active_loop={"name": self.ctx.shop.flows[flow["name"]].form_name} if flow else {},
+            latest_action_name=None,
+        )
+
+    # -- flows --------------------------------------------------------------------
+
+    async def _start(self, run: _Run, flow_def: FlowDef) -> None:
+        lang = run.turn.lang
+        blocked = self._unavailable(run, flow_def)
+        if blocked is not None:
+            run.messages.append(blocked)
+            run.action = "action_flow_unavailable"
+            run.state[slots.PENDING_OFFER] = "handoff"
+            return
+        paused = run.state.get(PAUSED_FLOW)
+        if paused and paused.get("name") == flow_def.name:
+            run.state.pop(PAUSED_FLOW)
+            run.state[FLOW] = paused
+            run.messages.append({"text": self.ctx.texts.get("flow_resumed", lang)})
+            run.action = f"{FLOW_PREFIX}{flow_def.name}"
+            await self._ask(run, paused)
+            return
+        flow = {
+            "name": flow_def.name,
+            "run_id": f"{run.turn.conversation_id}:{uuid.uuid4().hex[:16]}",
+            "requested": None,
+            "slots": {},
+            "errors": 0,
+        }
+        run.state[FLOW] = flow
+        run.action = f"{FLOW_PREFIX}{flow_def.name}"
+        seeds = self._seeds(run, flow_def)
+        if seeds:
+            await self._act(run, VALIDATE, flow, [SlotSet(name, value) for name, value in seeds.items()])
+        await self._advance(run, flow)
+
+    def _unavailable(self, run: _Run, flow_def: FlowDef) -> dict[str, Any] | None:
+        """Why a flow cannot start here (no catalog, no database, lookups locked), as a message."""
+        lang, texts = run.turn.lang, self.ctx.texts
+        offer = _handoff_buttons(texts, lang)
+        if flow_def.finish != "action_handoff_details" and self.ctx.orders is None:
+            return {"text": texts.get("not_available_order", lang), "buttons": offer}
+        if flow_def.finish == "action_place_order" and not (
+            self.ctx.shop.products and getattr(self.ctx.shop, "shipping", None) and payment_methods(self.ctx)
+        ):
+            return {"text": texts.get("not_available_order", lang), "buttons": offer}
+        if flow_def.finish in ("action_order_status", "action_confirm_payment"):
+            until = run.state.get(slots.LOOKUP_LOCKED_UNTIL)
+            if until and datetime.fromisoformat(until) > self.ctx.now():
+                return {"text": texts.get("flow_lookup_still_locked", lang), "buttons": offer}
+        return None
+
+    def _seeds(self, run: _Run, flow_def: FlowDef) -> dict[str, Any]:
+        """Slots the opening message already answers: "cek pesanan SP-2026-000123", "pesan kemeja parang L"."""
+        found = {e.entity for e in run.turn.parse.entities}
+        seeds = {}
+        for slot in flow_def.slots:
+            if slot.type in ("product", "order_number") and slot.type in found:
+                seeds[slot.name] = run.turn.message.text
+        return seeds
+
+    async def _continue(self, run: _Run, flow: dict[str, Any]) -> None:
+        turn, lang = run.turn, run.turn.lang
+        flow_def = self.ctx.shop.flows[flow["name"]]
+        slot = flow_def.slot(flow.get("requested") or "")
+        if slot is None:
+            await self._advance(run, flow)
+            return
+        intent = turn.parse.intent
+        if is_cancel(turn.message.text) or (intent.name == intents.CANCEL and intent.confidence >= 0.8):
+            self._end(run)
+            run.messages.append({"text": self.ctx.texts.get(f"flow_cancelled_{_kind(flow_def)}", lang)})
+            run.action = "action_cancel_flow"
+            self._resume_paused(run)
+            if run.state.get(FLOW):
+                await self._ask(run, run.state[FLOW])
+            return
+        if intent.name == intents.HUMAN_HANDOFF and intent.confidence >= 0.8:
+            await self._act(run, "action_handoff")
+            return
+        digression = self._digression(turn.parse, flow_def)
+        if digression and slot.type in FREE_TEXT_TYPES and (_QUESTION.search(turn.message.text) or digression.startswith(FLOW_PREFIX)):
+            await self._digress(run, flow, digression)
+            return
+        before = len(run.messages)
+        await self._act(run, VALIDATE, flow, [SlotSet(slot.name, turn.message.text)])
+        if flow["slots"].get(slots.FLOW_ABORT):
+            self._end(run)
+            return
+        next_slot = self._next_slot(flow_def, flow)
+        rejected = flow["slots"].get(slot.name) is None and next_slot == slot.name
+        if not rejected:
+            flow["errors"] = 0
+            await self._advance(run, flow)
+            return
+        if digression:
+            del run.messages[before:]  # it was not an answer: drop the "that's not valid" reply
+            await self._digress(run, flow, digression)
+            return
+        flow["errors"] = int(flow.get("errors", 0)) + 1
+        said_with_buttons = any(m.get("buttons") for m in run.messages[before:])
+        if not said_with_buttons:
+            await self._ask(run, flow)
+        if flow["errors"] >= MAX_WRONG_ANSWERS:
+            flow["errors"] = 0
+            run.messages.append({"text": self.ctx.texts.get("flow_stuck", lang), "buttons": _handoff_buttons(self.ctx.texts, lang)})
+            run.state[slots.PENDING_OFFER] = "handoff"
+
+    def _digression(self, parse: ParseResult, flow_def: FlowDef) -> str | None:
+        """The action for a message that is not an answer but something else, or None."""
+        intent = parse.intent
+        if intents.is_faq(intent.name):
+            return None if parse.suggestions or intent.confidence < DIGRESSION_CONFIDENCE else "action_answer_faq"
+        if intent.name not in DIGRESSION_INTENTS or intent.confidence < DIGRESSION_CONFIDENCE:
+            return None
+        for other in self.ctx.shop.flows.values():
+            if other.trigger == intent.name:
+                return None if other.name == flow_def.name else FLOW_PREFIX + other.name
+        return choose_action(parse, {}, {})
+
+    async def _digress(self, run: _Run, flow: dict[str, Any], action: str) -> None:
+        """Answer the side question, then ask the flow's question again (or park the flow for another)."""
+        if action.startswith(FLOW_PREFIX):
+            run.state[PAUSED_FLOW] = flow
+            run.state.pop(FLOW, None)
+            await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
+            return
+        await self._act(run, action)
+        if run.handoff:
+            return
+        run.messages.append({"text": self.ctx.texts.get("flow_back_to_it", run.turn.lang)})
+        await self._ask(run, flow)
+
+    async def _advance(self, run: _Run, flow: dict[str, Any]) -> None:
+        """Ask the next empty slot; with none left, finish the flow."""
+        flow_def = self.ctx.shop.flows[flow["name"]]
+        if flow["slots"].get(slots.FLOW_ABORT):
+            self._end(run)
+            return
+        next_slot = self._next_slot(flow_def, flow)
+        if next_slot is not None:
+            await self._ask(run, flow)
+            return
+        await self._act(run, flow_def.finish, flow)
+        if self._next_slot(flow_def, flow) is not None:  # the finish sent the customer back a step
+            await self._ask(run, flow)
+            return
+        self._end(run)
+        if self._resume_paused(run):
+            run.messages.append({"text": self.ctx.texts.get("flow_resume_paused", run.turn.lang)})
+            await self._ask(run, run.state[FLOW])
+
+    async def _ask(self, run: _Run, flow: dict[str, Any]) -> None:
+        flow_def = self.ctx.shop.flows[flow["name"]]
+        flow["requested"] = self._next_slot(flow_def, flow)
+        if flow["requested"] is not None:
+            await self._act(run, "action_ask_flow_slot", flow)
+
+    @staticmethod
+    def _next_slot(flow_def: FlowDef, flow: dict[str, Any]) -> str | None:
+        return next((s.name for s in flow_def.slots if flow["slots"].get(s.name) is None), None)
+
+    @staticmethod
+    def _end(run: _Run) -> None:
+        run.state.pop(FLOW, None)
+
+    @staticmethod
+    def _resume_paused(run: _Run) -> bool:
+        paused = run.state.pop(PAUSED_FLOW, None)
+        if paused and not run.state.get(FLOW):
+            run.state[FLOW] = paused
+            return True
+        return False
+
+
+def _kind(flow_def: FlowDef) -> str:
+    return {"action_place_order": "order", "action_confirm_payment": "payment", "action_order_status": "status"}.get(
+        flow_def.finish, "other"
+    )
+
+
+def _handoff_buttons(texts, lang: Lang) -> list[dict[str, str]]:
+    return [
+        {"title": texts.get("offer_handoff_button", lang), "payload": "/human_handoff"},
+        {"title": texts.get("no_thanks_button", lang), "payload": "/deny"},
+    ]
+
+
+def payload_entities(text: str) -> tuple[str, list[dict[str, Any]]] | None:
+    """``/place_order{"product":"BTK-KMJ-001"}`` (Rasa's payload form) → intent and entities."""
+    match = re.fullmatch(r"/([\w/\-]+)(\{.*\})?", text.strip(), flags=re.S)
+    if match is None:
+        return None
+    entities: list[dict[str, Any]] = []
+    if match.group(2):
+        try:
+            data = json.loads(match.group(2))
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        entities = [{"entity": str(k), "value": v} for k, v in data.items() if isinstance(v, (str, int))]
+    return match.group(1), entities

@@ -1,0 +1,605 @@
+"""Flow slots, validated: one rasa-sdk ``FormValidationAction`` per built-in flow.
+
+A flow file (``bot/shopdata/flows.py``) says which slots a flow asks and of
+which type; each type has a validator here that understands the customer's
+answer ("0812 3456 7890", "yang L biru", "2", "JNE") and either fills the slot
+(maybe more than one: a product with a single variant also fills ``variant``)
+or explains what was wrong. rasa-sdk calls ``validate_<slot name>``; the
+methods are looked up by the slot's type, so a shop may rename or add slots in
+its flow files without code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+from rapidfuzz import fuzz, process
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from bot.catalog import find_products
+from bot.flows import context, slots
+from bot.flows.common import lang_of
+from bot.flows.context import FlowContext
+from bot.flows.values import clean_name, entity, is_skip, local_phone, parse_amount, parse_quantity, parse_yes_no
+from bot.shopdata.flows import FlowDef, SlotDef
+from bot.shopdata.model import Product, Variant
+from bot.types import Lang
+
+CHOICE_PREFIX = "/choose:"
+# Failed order verifications before lookups are locked for the conversation.
+MAX_LOOKUP_FAILURES = 5
+LOOKUP_LOCK = timedelta(minutes=30)
+MAX_CART_LINES = 10
+
+
+@dataclass
+class Answer:
+    """The customer's answer to the slot being asked, with what a validator may read."""
+
+    slot: SlotDef
+    raw: str
+    tracker: Tracker
+    ctx: FlowContext
+    lang: Lang
+    notes: list[str] = field(default_factory=list)  # said before the next question
+
+    @property
+    def choice(self) -> str | None:
+        """The value of a pressed choice button (``/choose:<value>``), else None."""
+        text = self.raw.strip()
+        return text[len(CHOICE_PREFIX) :] if text.startswith(CHOICE_PREFIX) else None
+
+    @property
+    def entities(self) -> list[dict[str, Any]]:
+        return self.tracker.latest_message.get("entities") or []
+
+    @property
+    def intent(self) -> str | None:
+        return (self.tracker.latest_message.get("intent") or {}).get("name")
+
+    def slot_value(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def flow_slot(self, type_: str) -> str | None:
+        """The name of this flow's slot of ``type_`` (flows may rename slots)."""
+        flow = self.ctx.shop.flows.get(self.tracker.get_slot(slots.FLOW) or "")
+        found = flow.slot_of_type(type_) if flow else None
+        return found.name if found else None
+
+    def text(self, key: str, **values: Any) -> str:
+        return self.ctx.texts.get(key, self.lang, **{k: str(v) for k, v in values.items()})
+
+    def invalid(self, key: str, **values: Any) -> "Rejected":
+        """The slot's own ``invalid`` text when the flow file gives one, else the bot's ``key`` text."""
+        own = self.slot.invalid.get(self.lang) or self.slot.invalid.get("id")
+        return Rejected(own or self.text(key, **values))
+
+
+@dataclass
+class Rejected:
+    """An answer that does not fit: why, and optionally buttons that make a better answer easy."""
+
+    reason: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+Validator = Callable[[Answer], Awaitable["dict[str, Any] | Rejected"]]
+VALIDATORS: dict[str, Validator] = {}
+
+
+def validator(type_: str) -> Callable[[Validator], Validator]:
+    def register(fn: Validator) -> Validator:
+        VALIDATORS[type_] = fn
+        return fn
+
+    return register
+
+
+class FlowValidationAction(FormValidationAction):
+    """Validates the slots of the flow named :attr:`flow_name` by their types."""
+
+    flow_name = ""
+
+    def name(self) -> str:
+        return f"validate_{self.flow_name}_form"
+
+    def __getattr__(self, attr: str) -> Any:
+        # rasa-sdk looks up ``validate_<slot>``; answer for every slot the flow file defines.
+        if attr.startswith("validate_") and self.flow_name:
+            flow = context.current().shop.flows.get(self.flow_name)
+            slot = flow.slot(attr[len("validate_") :]) if flow else None
+            if slot is not None:
+                return _bound_validator(slot)
+        raise AttributeError(attr)
+
+
+def _bound_validator(slot: SlotDef):
+    async def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        ctx = context.current()
+        answer = Answer(slot=slot, raw=str(value or ""), tracker=tracker, ctx=ctx, lang=lang_of(tracker))
+        if slot.optional and is_skip(answer.raw):
+            return {slot.name: ""}
+        result = await VALIDATORS[slot.type](answer)
+        for note in answer.notes:
+            dispatcher.utter_message(text=note)
+        if isinstance(result, Rejected):
+            dispatcher.utter_message(text=result.reason, buttons=result.buttons)
+            return {slot.name: None}
+        return result
+
+    return validate
+
+
+class ValidatePlaceOrderForm(FlowValidationAction):
+    """Checks the order flow's answers: products and stock, contact, address, courier, payment."""
+
+    flow_name = "place_order"
+
+
+class ValidatePaymentConfirmationForm(FlowValidationAction):
+    """Checks a payment confirmation: order number, who is asking, bank, amount, sender, proof."""
+
+    flow_name = "payment_confirmation"
+
+
+class ValidateOrderStatusForm(FlowValidationAction):
+    """Checks an order-status request: order number and the phone/e-mail that proves it is theirs."""
+
+    flow_name = "order_status"
+
+
+def validation_action_for(flow: FlowDef) -> FlowValidationAction:
+    """The validation action of ``flow``; a shop's own flows get a generic one."""
+    for cls in (ValidatePlaceOrderForm, ValidatePaymentConfirmationForm, ValidateOrderStatusForm):
+        if cls.flow_name == flow.name:
+            return cls()
+    generic = FlowValidationAction()
+    generic.flow_name = flow.name
+    return generic
+
+
+# -- plain answers -------------------------------------------------------------
+
+
+@validator("text")
+async def _text(a: Answer) -> dict[str, Any] | Rejected:
+    value = " ".join(a.raw.split())
+    low, high = a.slot.option("min_length", 2), a.slot.option("max_length", 500)
+    if len(value) < low or value.startswith("/"):
+        return a.invalid("flow_text_too_short", min=low)
+    if len(value) > high:
+        return a.invalid("flow_text_too_long", max=high)
+    return {a.slot.name: value}
+
+
+@validator("name")
+async def _name(a: Answer) -> dict[str, Any] | Rejected:
+    name = clean_name(a.choice or a.raw)
+    return {a.slot.name: name} if name else a.invalid("flow_invalid_name")
+
+
+@validator("phone")
+async def _phone(a: Answer) -> dict[str, Any] | Rejected:
+    phone = entity(a.entities, "phone")
+    if a.choice:
+        phone = a.choice if a.choice.startswith("+62") else None
+    return {a.slot.name: local_phone(phone)} if phone else a.invalid("flow_invalid_phone")
+
+
+@validator("email")
+async def _email(a: Answer) -> dict[str, Any] | Rejected:
+    email = entity(a.entities, "email")
+    return {a.slot.name: email} if email else a.invalid("flow_invalid_email")
+
+
+@validator("integer")
+async def _integer(a: Answer) -> dict[str, Any] | Rejected:
+    raw = a.raw.strip()
+    low, high = a.slot.option("min", 0), a.slot.option("max", 10**9)
+    if raw.isdigit() and low <= int(raw) <= high:
+        return {a.slot.name: int(raw)}
+    return a.invalid("flow_invalid_integer", min=low, max=high)
+
+
+@validator("yes_no")
+async def _yes_no(a: Answer) -> dict[str, Any] | Rejected:
+    value = parse_yes_no(a.raw, a.intent)
+    return {a.slot.name: value} if value is not None else a.invalid("flow_invalid_yes_no")
+
+
+@validator("amount")
+async def _amount(a: Answer) -> dict[str, Any] | Rejected:
+    amount = parse_amount(a.raw, a.entities)
+    return {a.slot.name: amount} if amount else a.invalid("flow_invalid_amount")
+
+
+@validator("image")
+async def _image(a: Answer) -> dict[str, Any] | Rejected:
+    images = [x for x in a.tracker.latest_message.get("attachments") or [] if x.get("kind") == "image"]
+    if images:
+        return {a.slot.name: images[0]["url"]}
+    return a.invalid("flow_invalid_image")
+
+
+# -- the catalog and the cart -------------------------------------------------------
+
+
+def product_by_sku(ctx: FlowContext, sku: str | None) -> Product | None:
+    return next((p for p in ctx.shop.products if p.sku == sku), None) if sku else None
+
+
+def variant_by_sku(product: Product, sku: str | None) -> Variant | None:
+    return next((v for v in product.variants if v.sku == sku), None) if sku else None
+
+
+async def available(ctx: FlowContext, skus: list[str]) -> dict[str, int]:
+    """Live stock: what the order book says is left (the catalog file's figure without one)."""
+    if ctx.orders is not None:
+        return await ctx.orders.available(skus)
+    stock: dict[str, int] = {}
+    for p in ctx.shop.products:
+        if not p.variants:
+            stock[p.sku] = p.stock
+        for v in p.variants:
+            stock[v.sku] = v.stock
+    return {sku: stock.get(sku, 0) for sku in skus}
+
+
+def buyable_skus(product: Product) -> list[str]:
+    return [v.sku for v in product.variants] if product.variants else [product.sku]
+
+
+def variant_label(variant: Variant) -> str:
+    """``L · biru``"""
+    return " · ".join(str(v) for v in variant.options.values())
+
+
+def in_cart(cart: list[dict[str, Any]], sku: str) -> int:
+    return sum(int(line["quantity"]) for line in cart if line["sku"] == sku)
+
+
+@validator("product")
+async def _product(a: Answer) -> dict[str, Any] | Rejected:
+    products = a.ctx.shop.products
+    product = product_by_sku(a.ctx, a.choice or entity(a.entities, "product"))
+    if product is None:
+        query = a.tracker.latest_message.get("normalized") or a.raw
+        matches = [m.product for m in find_products(products, query, limit=5)]
+        if len(matches) == 1:
+            product = matches[0]
+        elif matches:
+            return Rejected(a.text("flow_product_which"), _product_buttons(matches))
+        else:
+            return a.invalid("flow_product_unknown")
+    stock = await available(a.ctx, buyable_skus(product))
+    if not any(stock.values()):
+        return a.invalid("flow_product_sold_out", product=product.name)
+    filled: dict[str, Any] = {a.slot.name: product.sku}
+    variant_slot = a.flow_slot("variant")
+    if variant_slot:
+        if not product.variants:
+            filled[variant_slot] = product.sku
+        else:
+            size, color = entity(a.entities, "size"), entity(a.entities, "color")
+            fitting = [v for v in product.variants if stock.get(v.sku, 0) > 0 and _fits(v, size, color)]
+            if (size or color) and len(fitting) == 1:
+                filled[variant_slot] = fitting[0].sku
+    return filled
+
+
+def _product_buttons(products: list[Product]) -> list[dict[str, str]]:
+    return [{"title": p.name, "payload": CHOICE_PREFIX + p.sku} for p in products[:5]]
+
+
+def _fits(variant: Variant, size: str | None, color: str | None) -> bool:
+    options = {k: str(v).lower() for k, v in variant.options.items()}
+    if size and options.get("size") != str(size).lower():
+        return False
+    if color and options.get("color") != str(color).lower():
+        return False
+    return True
+
+
+@validator("variant")
+async def _variant(a: Answer) -> dict[str, Any] | Rejected:
+    product = product_by_sku(a.ctx, a.slot_value(a.flow_slot("product") or "product"))
+    if product is None:
+        return {a.slot.name: None, (a.flow_slot("product") or "product"): None}
+    stock = await available(a.ctx, buyable_skus(product))
+    variant = variant_by_sku(product, a.choice)
+    if variant is None:
+        size, color = entity(a.entities, "size"), entity(a.entities, "color")
+        words = set(re.findall(r"\w+", a.raw.lower()))
+        candidates = [
+            v
+            for v in product.variants
+            if (size or color) and _fits(v, size, color)
+            or not (size or color) and words and {str(o).lower() for o in v.options.values()} <= words
+        ]
+        if len(candidates) == 1:
+            variant = candidates[0]
+        elif candidates:
+            in_stock = [v for v in candidates if stock.get(v.sku, 0) > 0]
+            if len(in_stock) == 1:
+                variant = in_stock[0]
+            else:
+                return Rejected(a.text("flow_variant_which"), variant_buttons(product, stock, in_stock or candidates))
+    if variant is None:
+        return a.invalid("flow_variant_unknown", product=product.name)
+    if stock.get(variant.sku, 0) <= 0:
+        return a.invalid("flow_variant_sold_out", variant=variant_label(variant))
+    return {a.slot.name: variant.sku}
+
+
+def variant_buttons(product: Product, stock: dict[str, int], variants: list[Variant] | None = None) -> list[dict[str, str]]:
+    """One button per variant in stock; a variant's own price is shown when it differs."""
+    buttons = []
+    for v in variants if variants is not None else product.variants:
+        if stock.get(v.sku, 0) <= 0:
+            continue
+        title = variant_label(v)
+        if v.price and v.price != product.price:
+            from bot.catalog import rupiah
+
+            title += f" ({rupiah(v.price)})"
+        buttons.append({"title": title, "payload": CHOICE_PREFIX + v.sku})
+    return buttons[:10]
+
+
+@validator("quantity")
+async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
+    product = product_by_sku(a.ctx, a.slot_value(a.flow_slot("product") or "product"))
+    sku = a.slot_value(a.flow_slot("variant") or "variant")
+    if product is None or not sku:
+        return {a.slot.name: None, (a.flow_slot("product") or "product"): None}
+    quantity = parse_quantity(a.choice or a.raw)
+    if quantity is None:
+        found = entity(a.entities, "quantity")
+        quantity = found if isinstance(found, int) else None
+    limit = a.slot.option("max", 20)
+    if quantity is None or quantity < 1:
+        return a.invalid("flow_invalid_quantity")
+    if quantity > limit:
+        return a.invalid("flow_quantity_over_limit", max=limit)
+    cart = list(a.slot_value(slots.CART) or [])
+    left = (await available(a.ctx, [sku]))[sku] - in_cart(cart, sku)
+    if quantity > left:
+        if left <= 0:
+            a.notes.append(a.text("flow_variant_sold_out", variant=variant_label(variant_by_sku(product, sku)) if product.variants else product.name))
+            return {a.slot.name: None, (a.flow_slot("variant") or "variant"): None}
+        return Rejected(
+            a.text("flow_quantity_over_stock", stock=left),
+            [{"title": str(n), "payload": CHOICE_PREFIX + str(n)} for n in range(1, min(left, 5) + 1)],
+        )
+    variant = variant_by_sku(product, sku)
+    line = {
+        "sku": sku,
+        "product_sku": product.sku,
+        "name": product.name,
+        "options": dict(variant.options) if variant else {},
+        "quantity": quantity,
+        "unit_price": (variant.price if variant and variant.price else product.price),
+        "weight_grams": product.weight_grams,
+    }
+    merged = False
+    for existing in cart:
+        if existing["sku"] == sku:
+            existing["quantity"] = int(existing["quantity"]) + quantity
+            merged = True
+    if not merged:
+        if len(cart) >= MAX_CART_LINES:
+            return a.invalid("flow_cart_full", max=MAX_CART_LINES)
+        cart.append(line)
+    return {a.slot.name: quantity, slots.CART: cart}
+
+
+@validator("add_more")
+async def _add_more(a: Answer) -> dict[str, Any] | Rejected:
+    more = parse_yes_no(a.choice or a.raw, a.intent)
+    if more is None:
+        return a.invalid("flow_invalid_add_more")
+    if not more:
+        return {a.slot.name: False}
+    cleared = {name: None for name in (a.flow_slot("product"), a.flow_slot("variant"), a.flow_slot("quantity")) if name}
+    return {a.slot.name: None, **cleared}
+
+
+# -- delivery and payment -----------------------------------------------------------
+
+
+def cart_weight(cart: list[dict[str, Any]]) -> int:
+    return sum(int(line["weight_grams"]) * int(line["quantity"]) for line in cart)
+
+
+@validator("city")
+async def _city(a: Answer) -> dict[str, Any] | Rejected:
+    from bot.orders.shipping import find_city
+
+    rates = getattr(a.ctx.shop, "shipping", None)
+    city = find_city(rates, a.choice or a.raw) if rates is not None else None
+    if city is None:
+        return a.invalid("flow_city_unknown", city=a.raw.strip()[:60])
+    filled: dict[str, Any] = {a.slot.name: city.name}
+    courier = a.flow_slot("courier")
+    if courier:
+        filled[courier] = None  # a new city means new shipping costs
+    return filled
+
+
+async def shipping_quotes(a: Answer | None, ctx: FlowContext, city_name: str | None, cart: list[dict[str, Any]]):
+    from bot.orders.shipping import find_city, quotes
+
+    rates = getattr(ctx.shop, "shipping", None)
+    if rates is None or not city_name:
+        return []
+    city = find_city(rates, city_name)
+    return quotes(rates, city, cart_weight(cart)) if city is not None else []
+
+
+@validator("courier")
+async def _courier(a: Answer) -> dict[str, Any] | Rejected:
+    city = a.slot_value(a.flow_slot("city") or "city")
+    options = await shipping_quotes(a, a.ctx, city, list(a.slot_value(slots.CART) or []))
+    if not options:
+        return {a.slot.name: None, (a.flow_slot("city") or "city"): None}
+    chosen = next((q for q in options if q.courier_id == a.choice), None)
+    if chosen is None:
+        names = {q.courier_id: q.courier_name for q in options}
+        best = process.extractOne(a.raw, names, scorer=fuzz.WRatio, score_cutoff=75)
+        if best is not None:
+            chosen = next(q for q in options if q.courier_id == best[2])
+    if chosen is None:
+        return a.invalid("flow_courier_unknown")
+    return {a.slot.name: chosen.courier_id, slots.COURIER_NAME: chosen.courier_name, slots.SHIPPING_COST: chosen.cost}
+
+
+def payment_methods(ctx: FlowContext) -> list[str]:
+    """The methods the shop takes in chat orders: bank transfer and/or e-wallets (shop.yml)."""
+    methods = []
+    if ctx.shop.shop.get("bank_accounts"):
+        methods.append("bank_transfer")
+    if ctx.shop.shop.get("ewallets"):
+        methods.append("ewallet")
+    return methods
+
+
+_EWALLET_WORDS = ("ovo", "gopay", "dana", "shopeepay", "wallet", "ewallet", "e-wallet", "dompet", "linkaja")
+_BANK_WORDS = ("transfer", "tf", "bank", "rekening", "bca", "bri", "bni", "mandiri", "atm", "m-banking", "mbanking")
+
+
+@validator("payment_method")
+async def _payment_method(a: Answer) -> dict[str, Any] | Rejected:
+    methods = payment_methods(a.ctx)
+    raw = (a.choice or a.raw).lower()
+    chosen = a.choice if a.choice in methods else None
+    if chosen is None:
+        if any(w in raw for w in _EWALLET_WORDS) and "ewallet" in methods:
+            chosen = "ewallet"
+        elif any(w in raw for w in _BANK_WORDS) and "bank_transfer" in methods:
+            chosen = "bank_transfer"
+    if chosen is None:
+        key = "flow_payment_no_cod" if "cod" in raw.split() or "bayar di tempat" in raw else "flow_payment_unknown"
+        return a.invalid(key)
+    return {a.slot.name: chosen}
+
+
+# Parts of an order the customer may change from the summary, and the slots each clears.
+EDITABLE_PARTS = {
+    "cart": ("cart", "product", "variant", "quantity", "add_more", "courier"),
+    "contact": ("name", "phone"),
+    "address": ("address", "city", "courier"),
+    "courier": ("courier",),
+    "payment": ("payment_method",),
+}
+
+
+def edit_buttons(a_texts, lang: Lang) -> list[dict[str, str]]:
+    return [{"title": a_texts.get(f"flow_edit_{part}", lang), "payload": f"{CHOICE_PREFIX}edit-{part}"} for part in EDITABLE_PARTS]
+
+
+@validator("confirm")
+async def _confirm(a: Answer) -> dict[str, Any] | Rejected:
+    if a.choice and a.choice.startswith("edit-") and a.choice[5:] in EDITABLE_PARTS:
+        flow = a.ctx.shop.flows[a.tracker.get_slot(slots.FLOW)]
+        cleared: dict[str, Any] = {a.slot.name: None}
+        for type_ in EDITABLE_PARTS[a.choice[5:]]:
+            if type_ == "cart":
+                cleared[slots.CART] = []
+            elif type_ == "address":
+                cleared["address"] = None
+            elif (name := next((s.name for s in flow.slots if s.type == type_), None)) is not None:
+                cleared[name] = None
+        return cleared
+    answer = parse_yes_no(a.raw, a.intent)
+    if answer:
+        return {a.slot.name: True}
+    return Rejected(a.text("flow_edit_which"), edit_buttons(a.ctx.texts, a.lang))
+
+
+# -- orders someone already placed --------------------------------------------------
+
+
+@validator("order_number")
+async def _order_number(a: Answer) -> dict[str, Any] | Rejected:
+    number = entity(a.entities, "order_number")
+    if a.choice and re.fullmatch(r"SP-\d{4}-\d{6}", a.choice):
+        number = a.choice
+    if not number:
+        return a.invalid("flow_invalid_order_number")
+    filled: dict[str, Any] = {a.slot.name: number}
+    contact = a.flow_slot("contact")
+    if contact and await owns_order(a, number):
+        filled[contact] = "identity"
+    return filled
+
+
+async def owns_order(a: Answer, number: str) -> bool:
+    """Whether this conversation already proved the order is theirs, or placed it itself."""
+    if number in (a.tracker.get_slot(slots.VERIFIED_ORDERS) or []):
+        return True
+    if a.ctx.orders is None:
+        return False
+    order = await a.ctx.orders.get(number)
+    return order is not None and f"{order.channel}:{order.external_id}" == a.tracker.sender_id
+
+
+@validator("contact")
+async def _contact(a: Answer) -> dict[str, Any] | Rejected:
+    number_slot = a.flow_slot("order_number") or "order_number"
+    number = a.slot_value(number_slot)
+    phone, email = entity(a.entities, "phone"), entity(a.entities, "email")
+    if not phone and not email:
+        return a.invalid("flow_invalid_contact")
+    order = await a.ctx.orders.get(number) if a.ctx.orders is not None and number else None
+    matches = order is not None and (
+        (phone is not None and local_phone(phone) == order.phone)
+        or (email is not None and order.email is not None and email == order.email.lower())
+    )
+    if matches:
+        verified = list(a.tracker.get_slot(slots.VERIFIED_ORDERS) or [])
+        if number not in verified:
+            verified.append(number)
+        return {a.slot.name: "verified", slots.VERIFIED_ORDERS: verified[-20:], slots.LOOKUP_FAILURES: 0}
+    failures = int(a.tracker.get_slot(slots.LOOKUP_FAILURES) or 0) + 1
+    if failures >= MAX_LOOKUP_FAILURES:
+        until = a.ctx.now() + LOOKUP_LOCK
+        a.notes.append(a.text("flow_lookup_locked", minutes=int(LOOKUP_LOCK.total_seconds() // 60)))
+        return {
+            a.slot.name: None,
+            number_slot: None,
+            slots.LOOKUP_FAILURES: 0,
+            slots.LOOKUP_LOCKED_UNTIL: until.isoformat(),
+            slots.FLOW_ABORT: True,
+        }
+    # The same words whether the number or the contact was wrong: nothing about the order leaks.
+    a.notes.append(a.text("flow_verification_failed", left=MAX_LOOKUP_FAILURES - failures))
+    return {a.slot.name: None, number_slot: None, slots.LOOKUP_FAILURES: failures}
+
+
+@validator("bank")
+async def _bank(a: Answer) -> dict[str, Any] | Rejected:
+    names = bank_names(a.ctx)
+    chosen = a.choice if a.choice in names else None
+    if chosen is None and names:
+        best = process.extractOne(a.raw, names, scorer=fuzz.WRatio, score_cutoff=80)
+        chosen = best[0] if best else None
+    return {a.slot.name: chosen} if chosen else a.invalid("flow_bank_unknown")
+
+
+def bank_names(ctx: FlowContext) -> list[str]:
+    """The shop's bank and e-wallet names (shop.yml), as the customer picks one."""
+    names = [str(b.get("bank")) for b in ctx.shop.shop.get("bank_accounts") or [] if isinstance(b, dict)]
+    names += [str(w.get("name")) for w in ctx.shop.shop.get("ewallets") or [] if isinstance(w, dict)]
+    return [n for n in names if n and n != "None"]
+
+
+__all__ = [
+    "ValidateOrderStatusForm",
+    "ValidatePaymentConfirmationForm",
+    "ValidatePlaceOrderForm",
+]

@@ -1,0 +1,112 @@
+"""Order status in chat: nothing about an order before the customer proves it is theirs."""
+
+from __future__ import annotations
+
+from bot.orders.records import CartLine, NewOrder
+
+
+async def place(bot, sender: str = "owner", channel: str = "rest", email: str | None = "sari@mail.example"):
+    conversation = await bot.store.open_conversation(channel, sender, "id")
+    return await bot.orders.place(
+        NewOrder(
+            lines=(CartLine("BTK-KMJ-001-L-BIRU", "BTK-KMJ-001", "Kemeja Batik Parang Slim Fit", {"size": "L", "color": "biru"}, 2, 189000, 300),),
+            customer_name="Sari Wulandari",
+            phone="081234567890",
+            email=email,
+            address="Jl. Merpati No. 5, Antapani",
+            city="Bandung",
+            courier="jne-reg",
+            courier_name="JNE REG",
+            shipping_cost=18000,
+            payment_method="bank_transfer",
+            lang="id",
+            channel=channel,
+            external_id=sender,
+            customer_id=conversation.customer_id,
+            conversation_id=conversation.id,
+            source_key=f"test:{sender}",
+        )
+    )
+
+
+async def test_a_stranger_must_prove_the_order_is_theirs(bot):
+    order = await place(bot)
+    chat = bot.customer("stranger")
+    await chat.say(f"cek pesanan {order.number} dong kak")
+    assert "nomor HP atau email" in chat.text
+    assert order.number not in chat.text and "Kemeja" not in chat.text
+    assert chat.replies[-1].expects == "phone"
+
+    await chat.say("089999999999")
+    assert "tidak cocok" in chat.text and "Kemeja" not in chat.text
+    assert "sisa 4" in chat.text
+
+    await chat.say(order.number)
+    await chat.say("0812-3456-7890")
+    assert order.number in chat.text
+    assert "Menunggu pembayaran" in chat.text
+    assert "Kemeja Batik Parang Slim Fit (L · biru) × 2" in chat.text
+    assert "Rp396.000" in chat.text
+    assert "BCA" in chat.text  # payment instructions while unpaid
+
+
+async def test_an_unknown_number_fails_exactly_like_a_wrong_phone(bot):
+    await place(bot)
+    chat = bot.customer("guesser")
+    await chat.say("cek pesanan SP-2026-999999")
+    await chat.say("081234567890")
+    unknown = chat.text
+    order_chat = bot.customer("guesser2")
+    order = await place(bot, sender="other-owner")
+    await order_chat.say(f"cek pesanan {order.number}")
+    await order_chat.say("081111111111")
+    assert unknown == order_chat.text
+
+
+async def test_five_failures_lock_lookups_for_the_conversation(bot):
+    order = await place(bot)
+    chat = bot.customer("brute")
+    await chat.say("cek pesanan SP-2026-000777")
+    for attempt in range(5):
+        if attempt:
+            await chat.say("SP-2026-000777")
+        await chat.say(f"08123456789{attempt}")
+    assert "kunci sementara" in chat.text
+    # Even the right number and phone are refused while locked.
+    await chat.say(f"cek pesanan {order.number}")
+    assert "masih dikunci" in chat.text
+    assert "Kemeja" not in chat.text
+    # After the lock ends, the customer can try again.
+    from datetime import timedelta
+
+    bot.clock.now += timedelta(minutes=31)
+    await chat.say(f"cek pesanan {order.number}")
+    await chat.say("081234567890")
+    assert "Menunggu pembayaran" in chat.text
+
+
+async def test_the_identity_that_ordered_needs_no_proof(bot):
+    order = await place(bot, sender="owner")
+    chat = bot.customer("owner")
+    await chat.say("status pesanan saya gimana ya?")
+    assert order.number in chat.buttons
+    await chat.press(order.number)
+    assert "Menunggu pembayaran" in chat.text
+
+
+async def test_english_and_email_verification(bot):
+    order = await place(bot)
+    chat = bot.customer("en-stranger")
+    await chat.say(f"where is my order {order.number}?", lang="en")
+    assert "phone number or e-mail" in chat.text
+    await chat.say("it's SARI@mail.example")
+    assert "Awaiting payment" in chat.text and "History" in chat.text
+
+
+async def test_cancel_midway(bot):
+    chat = bot.customer("canceller")
+    await chat.say("cek status pesanan dong")
+    assert "Nomor pesanannya" in chat.text
+    await chat.say("gak jadi deh kak")
+    assert "dibatalkan" in chat.text
+    assert "flow" not in await chat.state()
