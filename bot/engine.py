@@ -39,6 +39,9 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 
+# In a flow, a message this short is an answer; it keeps the conversation's language.
+FLOW_ANSWER_WORDS = 4
+
 
 
 class Understander(Protocol):
@@ -158,6 +161,8 @@ class Engine:
         current: Lang = conversation.lang if conversation.lang in ("id", "en") else self.default_lang
         if _payload_intent(message.text) is not None:
             return current
+        if (conversation.state or {}).get("flow") and len(message.text.split()) < FLOW_ANSWER_WORDS:
+            return current  # "Bank Jago", "Budi", "2": answers to a question don't switch language
         return detect_language(message.text, default=current)
 
     def _understand(self, text: str, lang: Lang) -> ParseResult:

@@ -1,0 +1,80 @@
+"""'Sudah transfer': the customer confirms a payment in chat; the order waits for an admin."""
+
+from __future__ import annotations
+
+from bot.orders.records import OrderStatus
+
+from .test_order_status import place
+
+
+async def test_confirm_a_payment_with_a_proof_image(bot):
+    order = await place(bot, sender="payer")
+    chat = bot.customer("payer")
+    await chat.say("kak saya sudah transfer ya")
+    assert "Nomor pesanannya" in chat.text
+    assert order.number in chat.buttons  # their own recent order, one tap away
+    await chat.press(order.number)
+    assert "rekening mana" in chat.text  # same identity: no phone needed
+    assert "BCA" in chat.buttons
+    await chat.press("BCA")
+    assert "nominal" in chat.text.lower()
+    await chat.say("Rp396.000")
+    assert "nama" in chat.text.lower()
+    await chat.say("sari wulandari")
+    assert "bukti transfer" in chat.text and "Lewati" in chat.buttons
+    assert chat.replies[-1].expects == "image"
+    await chat.say("", image="/widget/uploads/abc123.jpg")
+    assert "sudah kami terima" in chat.text and order.number in chat.text
+    stored = await bot.orders.get(order.number)
+    assert stored.status == OrderStatus.PAYMENT_SUBMITTED
+    payment = stored.payments[-1]
+    assert (payment.bank, payment.amount, payment.sender_name, payment.proof_url) == (
+        "BCA", 396000, "Sari Wulandari", "/widget/uploads/abc123.jpg"
+    )
+    assert stored.events[-1].actor == "customer"
+
+
+async def test_a_different_amount_is_accepted_but_flagged(bot):
+    order = await place(bot, sender="payer2")
+    chat = bot.customer("payer2")
+    await chat.say(f"udh tf buat pesanan {order.number}")
+    assert "rekening mana" in chat.text
+    await chat.say("mandiri")
+    await chat.say("350rb")
+    await chat.say("Budi")
+    await chat.say("lewati")
+    assert "Rp350.000" in chat.text and "Rp396.000" in chat.text
+
+
+async def test_someone_else_must_verify_first_and_wrong_answers_are_explained(bot):
+    order = await place(bot, sender="owner3")
+    chat = bot.customer("helper")
+    await chat.say("konfirmasi pembayaran", lang="en")
+    await chat.say(order.number)
+    assert "phone number or e-mail" in chat.text
+    await chat.say("081234567890")
+    assert "Which of our accounts" in chat.text
+    await chat.say("Bank Jago")
+    assert "pick the account" in chat.text
+    await chat.say("BRI")
+    await chat.say("about two hundred")
+    assert "couldn't read that amount" in chat.text
+    await chat.say("396000")
+    await chat.say("12345")
+    assert "name" in chat.text
+    await chat.say("Sari")
+    await chat.say("skip")
+    assert (await bot.orders.get(order.number)).status == OrderStatus.PAYMENT_SUBMITTED
+
+
+async def test_paid_orders_need_no_confirmation(bot):
+    order = await place(bot, sender="early")
+    await bot.orders.submit_payment(order.number, bank="BCA", amount=order.total, sender_name="Sari", actor="customer")
+    await bot.orders.verify_payment(order.number, actor="admin:rina")
+    chat = bot.customer("early")
+    await chat.say(f"sudah transfer untuk {order.number}")
+    await chat.say("BCA")
+    await chat.say("396000")
+    await chat.say("Sari")
+    await chat.say("lewati")
+    assert "sudah lunas" in chat.text
