@@ -85,3 +85,48 @@ def test_second_fallback_sets_the_handoff_slot(action_server: str):
     result = call(action_server, "action_fallback", "out_of_scope", {"lang": "id", "misses": 1})
     assert {"event": "slot", "timestamp": None, "name": "handoff", "value": True} in result["events"]
     assert "admin" in result["responses"][0]["text"]
+
+
+def test_a_flow_validation_action_round_trip(action_server: str):
+    """Rasa's form loop calls validate_place_order_form with the requested slot's candidate."""
+    body = {
+        "next_action": "validate_place_order_form",
+        "sender_id": "rasa-user",
+        "tracker": {
+            "sender_id": "rasa-user",
+            "slots": {"lang": "id", "flow": "place_order", "requested_slot": "phone", "phone": "+62 812-3456-7890"},
+            "latest_message": {"intent": {"name": "out_of_scope", "confidence": 0.5}, "text": "+62 812-3456-7890", "entities": []},
+            "events": [
+                {"event": "user", "text": "+62 812-3456-7890"},
+                {"event": "slot", "name": "phone", "value": "+62 812-3456-7890"},
+            ],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {"name": "place_order_form"},
+            "latest_action_name": "action_listen",
+        },
+        "domain": {"forms": {"place_order_form": {"required_slots": ["product", "phone"]}}, "slots": {}},
+    }
+    request = urllib.request.Request(
+        action_server + "/webhook", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        result = json.loads(r.read())
+    assert {"event": "slot", "timestamp": None, "name": "phone", "value": "081234567890"} in result["events"]
+
+    body["tracker"]["events"][-1]["value"] = "12345"
+    body["tracker"]["latest_message"]["text"] = "12345"
+    request = urllib.request.Request(
+        action_server + "/webhook", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as r:
+        result = json.loads(r.read())
+    assert {"event": "slot", "timestamp": None, "name": "phone", "value": None} in result["events"]
+    assert "0812" in result["responses"][0]["text"]  # the reason, with an example
+
+
+def test_the_action_server_serves_the_flow_actions(action_server: str):
+    with urllib.request.urlopen(action_server + "/actions", timeout=5) as r:
+        names = {a["name"] for a in json.loads(r.read())}
+    assert {"validate_place_order_form", "validate_payment_confirmation_form", "validate_order_status_form",
+            "action_ask_flow_slot", "action_place_order", "action_confirm_payment", "action_order_status"} <= names

@@ -26,6 +26,7 @@ from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.flows.context import FlowContext
 from bot.flows.values import clean_name, entity, is_skip, local_phone, parse_amount, parse_quantity, parse_yes_no
+from bot.nlu.entities import EntityExtractor
 from bot.shopdata.flows import FlowDef, SlotDef
 from bot.shopdata.model import Product, Variant
 from bot.types import Lang
@@ -56,7 +57,12 @@ class Answer:
 
     @property
     def entities(self) -> list[dict[str, Any]]:
-        return self.tracker.latest_message.get("entities") or []
+        """What the NLU found in the answer; read from the answer itself when the message
+        came from elsewhere (a Rasa assistant calling the action server) or was a seed."""
+        latest = self.tracker.latest_message
+        if latest.get("entities") and latest.get("text") == self.raw:
+            return latest["entities"]
+        return [e.as_dict() for e in _extractor(self.ctx).extract(self.raw)]
 
     @property
     def intent(self) -> str | None:
@@ -86,6 +92,17 @@ class Rejected:
 
     reason: str
     buttons: list[dict[str, str]] = field(default_factory=list)
+
+
+_extractors: dict[int, EntityExtractor] = {}
+
+
+def _extractor(ctx: FlowContext) -> EntityExtractor:
+    key = id(ctx.shop)
+    if key not in _extractors:
+        _extractors.clear()
+        _extractors[key] = EntityExtractor(ctx.shop.products)
+    return _extractors[key]
 
 
 Validator = Callable[[Answer], Awaitable["dict[str, Any] | Rejected"]]
