@@ -7,18 +7,21 @@ keyed by (channel ``rest``, sender).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
 
 from bot.engine import Engine
 from bot.httputil import BadRequest, read_json_object, text_field
-from bot.types import IncomingMessage, TurnResult
+from bot.types import Attachment, IncomingMessage, TurnResult
 
 CHANNEL = "rest"
 MAX_TEXT_BYTES = 4096
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
+MAX_IMAGE_URL = 2048
+_IMAGE_URL = re.compile(r"^(https://[^\s<>\"']+|/widget/uploads/[A-Za-z0-9_-]+)$")
 
 ENGINE = web.AppKey("engine", Engine)
 
@@ -43,10 +46,22 @@ async def webhook(request: web.Request) -> web.Response:
         text=text,
         lang_hint=lang if lang in ("id", "en") else None,
         client_id=_client_id(metadata),
+        attachments=_image(metadata),
         metadata=metadata,
     )
     result = await request.app[ENGINE].handle(message)
     return web.json_response(render(sender, result))
+
+
+def _image(metadata: dict[str, Any]) -> tuple[Attachment, ...]:
+    """``metadata.image_url``: an image the customer sent (e.g. a transfer receipt), as an
+    https URL or a path this server serves (a widget upload)."""
+    url = metadata.get("image_url")
+    if url is None:
+        return ()
+    if not isinstance(url, str) or len(url) > MAX_IMAGE_URL or not _IMAGE_URL.match(url):
+        raise BadRequest(400, "invalid_image_url", 'Field "metadata.image_url" must be an https:// URL or a /widget/uploads/ path.')
+    return (Attachment("image", url, url.rsplit("/", 1)[-1][:100]),)
 
 
 def _client_id(metadata: dict[str, Any]) -> str | None:
