@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     from bot.cli_orders import add_commands as add_order_commands
 
     add_order_commands(commands, _data_dir_arg)
+
+    # -- telegram broadcast, broadcasts, broadcast-report (bot/telegram/cli.py) --
+    from bot.telegram.cli import add_commands as add_telegram_commands
+
+    add_telegram_commands(commands)
     return parser
 
 

@@ -118,6 +118,22 @@ class UploadStore:
         await asyncio.get_running_loop().run_in_executor(None, self._write, upload, data)
         return upload
 
+    async def save_bytes(self, data: bytes, name: str | None, owner_id: str) -> Upload:
+        """Store an image another channel received (e.g. a Telegram photo) for ``owner_id``;
+        raises :class:`NotAnImage` unless its first bytes say PNG, JPEG, WebP or GIF."""
+        ext = sniff_image(data[:16])
+        if ext is None:
+            raise NotAnImage()
+        upload = Upload(
+            id=secrets.token_urlsafe(24),
+            ext=ext,
+            name=clean_name(name, ext),
+            visitor_id=owner_id,
+            size=len(data),
+        )
+        await asyncio.get_running_loop().run_in_executor(None, self._write, upload, data)
+        return upload
+
     def _write(self, upload: Upload, data: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         path, sidecar = self._paths(upload.id, upload.ext)
