@@ -12,7 +12,7 @@ resumes when the second is done.
 
 State lives in the conversation's ``state`` (a dict the store keeps):
 conversation-wide slots (misses, verified orders...) at the top, the running
-flow under ``"flow"`` and a parked one under ``"paused_flow"``.
+flow under ``"flow"`` and parked ones, newest last, under ``"paused_flows"``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import intents
+from bot.catalog import find_products
 from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.flows.forms import payment_methods, validation_action_for
@@ -48,7 +49,9 @@ CONVERSATION_SLOTS = (
 FLOW = "flow"
 # Stands for the running flow's validation action in :meth:`Dialogue._act`.
 VALIDATE = "validate"
-PAUSED_FLOW = "paused_flow"
+PAUSED_FLOWS = "paused_flows"
+# Flows parked at once (ordering, then checking an order, then confirming a payment...).
+MAX_PAUSED = 3
 # Answers that are free text: a question there is taken as a question, not as the answer.
 FREE_TEXT_TYPES = ("text", "name")
 # How sure the NLU must be before a message that does not answer the question is
@@ -205,9 +208,11 @@ class Dialogue:
             run.action = "action_flow_unavailable"
             run.state[slots.PENDING_OFFER] = "handoff"
             return
-        paused = run.state.get(PAUSED_FLOW)
-        if paused and paused.get("name") == flow_def.name:
-            run.state.pop(PAUSED_FLOW)
+        parked = list(run.state.get(PAUSED_FLOWS) or [])
+        paused = next((f for f in reversed(parked) if f.get("name") == flow_def.name), None)
+        if paused is not None:
+            parked.remove(paused)
+            _set_parked(run, parked)
             run.state[FLOW] = paused
             run.messages.append({"text": self.ctx.texts.get("flow_resumed", lang)})
             run.action = f"{FLOW_PREFIX}{flow_def.name}"
@@ -246,6 +251,8 @@ class Dialogue:
     def _seeds(self, run: _Run, flow_def: FlowDef) -> dict[str, Any]:
         """Slots the opening message already answers: "cek pesanan SP-2026-000123", "pesan kemeja parang L"."""
         found = {e.entity for e in run.turn.parse.entities}
+        if "product" not in found and find_products(self.ctx.shop.products, run.turn.parse.normalized, limit=1):
+            found.add("product")  # "the parang shirt": a category or name the validator can narrow down
         seeds = {}
         for slot in flow_def.slots:
             if slot.type in ("product", "order_number") and slot.type in found:
@@ -314,7 +321,8 @@ class Dialogue:
     async def _digress(self, run: _Run, flow: dict[str, Any], action: str) -> None:
         """Answer the side question, then ask the flow's question again (or park the flow for another)."""
         if action.startswith(FLOW_PREFIX):
-            run.state[PAUSED_FLOW] = flow
+            parked = [f for f in run.state.get(PAUSED_FLOWS) or [] if f.get("name") != flow["name"]]
+            _set_parked(run, (parked + [flow])[-MAX_PAUSED:])
             run.state.pop(FLOW, None)
             await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
             return
@@ -359,11 +367,19 @@ class Dialogue:
 
     @staticmethod
     def _resume_paused(run: _Run) -> bool:
-        paused = run.state.pop(PAUSED_FLOW, None)
-        if paused and not run.state.get(FLOW):
-            run.state[FLOW] = paused
-            return True
-        return False
+        parked = list(run.state.get(PAUSED_FLOWS) or [])
+        if not parked or run.state.get(FLOW):
+            return False
+        run.state[FLOW] = parked.pop()
+        _set_parked(run, parked)
+        return True
+
+
+def _set_parked(run: _Run, parked: list[dict[str, Any]]) -> None:
+    if parked:
+        run.state[PAUSED_FLOWS] = parked
+    else:
+        run.state.pop(PAUSED_FLOWS, None)
 
 
 def _kind(flow_def: FlowDef) -> str:

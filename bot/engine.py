@@ -39,9 +39,6 @@ from bot.types import (
 
 log = logging.getLogger(__name__)
 
-# In a flow, a message this short is an answer; it keeps the conversation's language.
-FLOW_ANSWER_WORDS = 4
-
 
 
 class Understander(Protocol):
@@ -161,15 +158,18 @@ class Engine:
         current: Lang = conversation.lang if conversation.lang in ("id", "en") else self.default_lang
         if _payload_intent(message.text) is not None:
             return current
-        if (conversation.state or {}).get("flow") and len(message.text.split()) < FLOW_ANSWER_WORDS:
-            return current  # "Bank Jago", "Budi", "2": answers to a question don't switch language
+        if (conversation.state or {}).get("flow"):
+            return current  # "Bank Jago", "Jl. Merpati No. 5": answers to a question don't switch language
         return detect_language(message.text, default=current)
 
     def _understand(self, text: str, lang: Lang) -> ParseResult:
+        if text.strip().startswith("/choose:"):
+            score = IntentScore("choose", 1.0)
+            return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,))
         pressed = payload_entities(text)
-        if pressed is not None and (self._known_intent(pressed[0]) or pressed[0].startswith("choose:")):
+        if pressed is not None and self._known_intent(pressed[0]):
             name, found = pressed
-            score = IntentScore("choose" if name.startswith("choose:") else name, 1.0)
+            score = IntentScore(name, 1.0)
             entities = tuple(Entity(e["entity"], e["value"], 0, 0) for e in found)
             return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,), entities=entities)
         started = time.perf_counter()
@@ -285,8 +285,11 @@ def _action_classes() -> list[type[Action]]:
 
 
 def _payload_intent(text: str) -> str | None:
-    """``/faq/payment-methods`` or ``/human_handoff`` (a button press) → the intent name."""
+    """``/faq/payment-methods`` or ``/human_handoff`` (a button press) → the intent name;
+    ``/choose:<value>`` (a choice in a flow, the value may have spaces) → ``choose:<value>``."""
     text = text.strip()
+    if text.startswith("/choose:"):
+        return text[1:]
     if text.startswith("/") and len(text) > 1 and " " not in text:
         return text[1:]
     return None

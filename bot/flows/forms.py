@@ -286,7 +286,7 @@ async def _product(a: Answer) -> dict[str, Any] | Rejected:
     product = product_by_sku(a.ctx, a.choice or entity(a.entities, "product"))
     if product is None:
         query = a.tracker.latest_message.get("normalized") or a.raw
-        matches = [m.product for m in find_products(products, query, limit=5)]
+        matches = _narrow([m.product for m in find_products(products, query, limit=5)], query)
         if len(matches) == 1:
             product = matches[0]
         elif matches:
@@ -307,6 +307,18 @@ async def _product(a: Answer) -> dict[str, Any] | Rejected:
             if (size or color) and len(fitting) == 1:
                 filled[variant_slot] = fitting[0].sku
     return filled
+
+
+def _narrow(products: list[Product], query: str) -> list[Product]:
+    """Of several products in the asked category ("parang shirt" → every shirt), the one
+    whose own name shares the most words with the question, when one stands out."""
+    if len(products) < 2:
+        return products
+    words = {w for w in re.findall(r"\w+", query.lower()) if len(w) >= 4}
+    overlap = [(len(words & set(re.findall(r"\w+", " ".join((p.name, *p.aliases)).lower()))), p) for p in products]
+    best = max(n for n, _ in overlap)
+    top = [p for n, p in overlap if n == best]
+    return top if best > 0 and len(top) == 1 else products
 
 
 def _product_buttons(products: list[Product]) -> list[dict[str, str]]:

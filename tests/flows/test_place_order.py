@@ -1,0 +1,173 @@
+"""Placing an order in chat, from "ada batik ukuran L?" to payment instructions."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.flows import slots
+from bot.orders.records import OrderStatus
+
+
+async def walk_to_summary(chat, *, lang: str = "id") -> None:
+    """The happy path up to the summary, answering as a customer types."""
+    if lang == "id":
+        await chat.say("mau pesan kemeja parang ukuran L warna biru")
+        assert "Mau pesan berapa" in chat.text, chat.text
+        await chat.say("2")
+        assert "keranjang" in chat.text and "× 2" in chat.text
+        await chat.press("Lanjut")
+        await chat.say("sari wulandari")
+        assert "HP" in chat.text
+        await chat.say("0812 3456 7890")
+        await chat.say("Jl. Merpati No. 5, RT 02/RW 03, Antapani")
+        await chat.say("bandung")
+        assert "Ongkir ke Bandung" in chat.text, chat.text
+        await chat.press("JNE")
+        await chat.press("Transfer bank")
+    else:
+        await chat.say("I want to order the parang shirt", lang="en")
+        assert "options" in chat.text, chat.text
+        await chat.press("L · biru")
+        await chat.say("two")
+        await chat.press("delivery")
+        await chat.say("Sari Wulandari")
+        await chat.say("+62 812-3456-7890")
+        await chat.say("Jl. Merpati No. 5, Antapani")
+        await chat.say("Bandung")
+        await chat.press("JNE")
+        await chat.press("Bank transfer")
+
+
+async def test_an_order_in_indonesian_from_question_to_payment_instructions(bot):
+    chat = bot.customer("sari")
+    await chat.say("ada kemeja batik ukuran L warna biru?")
+    assert "Kemeja Batik Parang" in chat.text
+    await walk_to_summary(chat)
+    assert "Mohon dicek" in chat.text
+    for part in ("Kemeja Batik Parang Slim Fit (L · biru) × 2 — Rp378.000", "Sari Wulandari", "081234567890",
+                 "Jl. Merpati No. 5", "Bandung", "Total"):
+        assert part in chat.text, part
+    available_before = (await bot.orders.available(["BTK-KMJ-001-L-BIRU"]))["BTK-KMJ-001-L-BIRU"]
+    await chat.press("Ya, pesan")
+    assert "Nomor pesanan" in chat.text
+    number = next(w.strip("*") for w in chat.text.split() if w.strip("*").startswith("SP-"))
+    assert "BCA" in chat.text and "sudah transfer" in chat.text.lower()
+    order = await bot.orders.get(number)
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.customer_name == "Sari Wulandari" and order.phone == "081234567890" and order.city == "Bandung"
+    assert order.subtotal == 378000 and isinstance(order.total, int) and order.total == 378000 + order.shipping_cost
+    assert (await bot.orders.available(["BTK-KMJ-001-L-BIRU"]))["BTK-KMJ-001-L-BIRU"] == available_before - 2
+    assert "flow" not in await chat.state()
+
+
+async def test_an_order_in_english(bot):
+    chat = bot.customer("john")
+    await walk_to_summary(chat, lang="en")
+    assert "Please check your order" in chat.text
+    await chat.press("Yes, place")
+    assert "Order number" in chat.text and "Bank transfer" not in chat.buttons
+
+
+async def test_double_confirm_creates_one_order(bot):
+    chat = bot.customer("double")
+    await walk_to_summary(chat)
+    confirm = next(b.payload for r in chat.replies for b in r.buttons if "Ya, pesan" in b.title)
+    first, second = await asyncio.gather(chat.say(confirm), bot.customer("double").say(confirm))
+    orders = await bot.orders.for_identity("rest", "double")
+    assert len(orders) == 1
+
+
+async def test_cancel_midway_and_start_again(bot):
+    chat = bot.customer("batal")
+    await chat.say("mau pesan tas rotan")
+    await chat.say("batal")
+    assert "dibatalkan" in chat.text
+    assert "flow" not in await chat.state()
+    assert await bot.orders.for_identity("rest", "batal") == []
+
+
+async def test_an_faq_in_the_middle_then_back_to_the_order(bot):
+    chat = bot.customer("tanya")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    await chat.say("Rina")
+    await chat.say("bisa bayar pakai apa aja kak?")
+    assert "transfer" in chat.text.lower()  # the FAQ answer
+    assert "HP" in chat.replies[-1].text  # and the question it was at
+    await chat.say("081298765432")
+    assert "Alamat" in chat.text
+
+
+async def test_checking_another_order_parks_this_one(bot):
+    chat = bot.customer("multi")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("cek status pesanan SP-2026-000001 dong")
+    assert "nomor HP atau email" in chat.text
+    await chat.say("batal")
+    assert "Mau pesan berapa" in chat.text  # the order resumes
+
+
+async def test_wrong_answers_are_explained(bot):
+    chat = bot.customer("typo")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("banyak")
+    assert "angkanya" in chat.text
+    await chat.say("99")
+    assert "maksimal" in chat.text
+    await chat.say("1")
+    await chat.press("Lanjut")
+    await chat.say("Rudi")
+    await chat.say("12345")
+    assert "Nomor HP tidak valid" in chat.text and "0812" in chat.text
+    await chat.say("081234567890")
+    await chat.say("jl")
+    assert "kurang lengkap" in chat.text
+    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
+    await chat.say("Atlantis")
+    assert "belum ada di daftar ongkir" in chat.text
+
+
+async def test_the_summary_lets_the_customer_change_the_address(bot):
+    chat = bot.customer("ubah")
+    await walk_to_summary(chat)
+    await chat.press("Ubah alamat")
+    assert "Alamat lengkap" in chat.text
+    await chat.say("Jl. Darmo No. 10, Wonokromo")
+    await chat.say("surabaya")
+    await chat.press("JNE")
+    assert "Surabaya" in chat.text and "Mohon dicek" in chat.text
+
+
+async def test_resume_an_unfinished_order_later(bot):
+    chat = bot.customer("nanti")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.say("cek status pesanan SP-2026-000001")  # parks the order
+    await chat.say("mau pesan")  # the parked order comes back, cart and all
+    assert "lanjutkan" in chat.text.lower()
+    state = await chat.state()
+    assert state["flow"]["slots"][slots.CART][0]["sku"] == "BTK-KMJ-001-L-BIRU"
+
+
+async def test_the_last_unit_goes_to_exactly_one_customer(bot):
+    # BTK-KMJ-001-XXL-COKLAT has one unit in the demo catalog.
+    first, second = bot.customer("cepat"), bot.customer("lambat")
+    for chat in (first, second):
+        await chat.say("mau pesan kemeja parang")
+        await chat.press("XXL · coklat")
+        await chat.say("1")
+        await chat.press("Lanjut")
+        await chat.say("Dewi Lestari")
+        await chat.say("081377788899")
+        await chat.say("Jl. Mawar No. 1, Kecamatan Coblong")
+        await chat.say("Bandung")
+        await chat.press("JNE")
+        await chat.press("Transfer bank")
+    confirm = "/affirm"
+    await asyncio.gather(first.say(confirm), second.say(confirm))
+    placed = [c for c in (first, second) if "Nomor pesanan" in c.text]
+    lost = [c for c in (first, second) if "Nomor pesanan" not in c.text]
+    assert len(placed) == 1 and len(lost) == 1
+    assert "diambil pembeli lain" in lost[0].text
+    assert (await bot.orders.available(["BTK-KMJ-001-XXL-COKLAT"]))["BTK-KMJ-001-XXL-COKLAT"] == 0
