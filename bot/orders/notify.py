@@ -78,7 +78,8 @@ class Notices:
             return self._t("order_pay_no_accounts", order)
         lines = "\n".join(
             self.texts.get(
-                "order_pay_account_line", order.lang,  # type: ignore[arg-type]
+                "order_pay_account_line" if a.holder else "order_pay_account_line_plain",
+                order.lang,  # type: ignore[arg-type]
                 bank=a.bank, number=a.number, holder=a.holder,
             )
             for a in accounts

@@ -34,7 +34,7 @@ class Account:
 
     bank: str  # "BCA", or the e-wallet's name ("OVO")
     number: str
-    holder: str
+    holder: str = ""  # the account holder's name ("" when not given)
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ def _accounts(value: object, name_key: str) -> tuple[Account, ...]:
     found = []
     for item in value:
         if isinstance(item, dict):
-            bank, number, holder = item.get(name_key), item.get("number"), item.get("holder")
-            if all(isinstance(v, (str, int)) and str(v).strip() for v in (bank, number, holder)):
+            bank, number, holder = item.get(name_key), item.get("number"), item.get("holder") or ""
+            if all(isinstance(v, (str, int)) and str(v).strip() for v in (bank, number)):
                 found.append(Account(str(bank).strip(), str(number).strip(), str(holder).strip()))
     return tuple(found)
 
@@ -138,7 +138,7 @@ def check_shop_order_keys(path: Path, probs: Problems) -> None:
             continue
         for item in sequence(probs, fields[key], key) or ():
             keys = (name_key, "number", "holder")
-            entry = mapping(probs, item, f"an entry of {key}", allowed=keys, required=keys)
+            entry = mapping(probs, item, f"an entry of {key}", allowed=keys, required=keys[:2])
             for sub in keys:
                 if entry is not None and sub in entry:
                     text_node(probs, entry[sub].node, entry[sub].line, f"'{sub}' of an entry of {key}")

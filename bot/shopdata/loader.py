@@ -9,6 +9,7 @@ DATA_DIR/
   texts.yml        overrides of bot texts (optional)
   widget.yml       the website chat widget (optional)
   flows/*.yml      flows replacing or adding to the built-in ones (optional)
+  shipping.yml     zones, couriers, rates, cities (optional; none = no shipping quotes)
 ```
 
 Other files (the stored secret key, uploads, ...) are not read here.
@@ -32,6 +33,7 @@ from .problems import ERROR, WARNING, DataError, DataProblem, Problems, display_
 from .rasa_nlu import read_nlu_examples, read_nlu_file, strip_annotations
 from .shopmeta import read_shop_file, read_texts_file
 from .widget import WidgetConfig, read_widget_file
+from .shipping import ShippingRates, read_shipping_file
 
 __all__ = [
     "DataError",
@@ -170,6 +172,10 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
     shop_path = _single_file(data_dir, "shop")
     if shop_path is not None:
         shop = read_shop_file(shop_path, Problems(display_path(shop_path), problems)) or {}
+        # Order rules (payment deadline, reminder, accounts): see bot/orders/settings.py.
+        from bot.orders.settings import check_shop_order_keys
+
+        check_shop_order_keys(shop_path, Problems(display_path(shop_path), problems))
 
     texts: dict[str, dict[str, str]] = {}
     texts_path = _single_file(data_dir, "texts")
@@ -183,6 +189,12 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
         widget = read_widget_file(
             widget_path, Problems(display_path(widget_path), problems), name if isinstance(name, str) else None
         )
+
+    # -- shipping.yml (orders) --
+    shipping: ShippingRates | None = None
+    shipping_path = _single_file(data_dir, "shipping")
+    if shipping_path is not None:
+        shipping = read_shipping_file(shipping_path, Problems(display_path(shipping_path), problems))
 
     flows = builtin_flows()
     flow_files: dict[str, str] = {}
@@ -219,6 +231,7 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             shop=shop,
             widget_config=widget,
             flows=flows,
+            shipping=shipping,
         ),
         problems,
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .flows import FlowDef
+    from .shipping import ShippingRates
     from .widget import WidgetConfig
 
 FAQ_CATEGORIES = ("product", "payment", "shipping", "order", "account", "other")
@@ -108,6 +109,8 @@ class ShopData:
     widget_config: "WidgetConfig | None" = None  # widget.yml; None = the defaults
     # flows/*.yml over the package's default flows, by flow name.
     flows: dict[str, "FlowDef"] = field(default_factory=dict)
+    # shipping.yml: zones, couriers, rates, cities; None = the shop quotes no shipping.
+    shipping: "ShippingRates | None" = None
 
     @property
     def widget(self) -> "WidgetConfig":
