@@ -75,6 +75,9 @@ def find_products(
     else:
         words = set(_WORD.findall(text.lower()))
         candidates = [p for p in products if _in_category(p, words) or _mentions(p, text)]
+        if not candidates and (size or color):
+            # "ada batik ukuran L?" in a batik shop: everything that comes in L.
+            candidates = [p for p in products if p.variants]
     matches = [_match(p, size, color) for p in candidates]
     matches = [m for m in matches if m.variants or not m.product.variants]
     if any(m.available for m in matches):  # what can be bought answers the question

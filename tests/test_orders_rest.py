@@ -1,0 +1,189 @@
+"""The whole order loop over HTTP against a running `sapa run`: a customer orders in chat
+(REST channel), confirms the payment with a receipt, an admin verifies and ships through the
+admin API, and the customer checks the status; plus unpaid orders cancelling themselves."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO_DATA, ROOT, sapa_env, start_server
+
+ADMIN_PASSWORD = "batik-sekar-ayu-2026"
+
+
+@pytest.fixture(scope="module")
+def shop_server(tmp_path_factory: pytest.TempPathFactory):
+    workdir = tmp_path_factory.mktemp("orders-rest")
+    env = sapa_env(workdir, SAPA_AGENT_PASSWORD=ADMIN_PASSWORD)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "agent", "add", "rina", "--role", "admin"],
+        cwd=workdir, env=env, check=True, stdin=subprocess.DEVNULL, capture_output=True,
+    )
+    server = start_server(workdir, env=env)
+    server.workdir = workdir  # type: ignore[attr-defined]
+    server.env = env  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+class RestCustomer:
+    def __init__(self, base: str, sender: str, lang: str | None = None) -> None:
+        self.base, self.sender, self.lang = base, sender, lang
+        self.replies: list[dict] = []
+
+    def say(self, text: str, **metadata) -> list[dict]:
+        if self.lang:
+            metadata.setdefault("lang", self.lang)
+        body = json.dumps({"sender": self.sender, "message": text, "metadata": metadata}).encode()
+        request = urllib.request.Request(
+            self.base + "/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            self.replies = json.loads(r.read())
+        return self.replies
+
+    def press(self, title_part: str) -> list[dict]:
+        for reply in reversed(self.replies):
+            for button in reply.get("buttons") or []:
+                if title_part.lower() in button["title"].lower():
+                    return self.say(button["payload"])
+        raise AssertionError(f"no {title_part!r} in {[b['title'] for r in self.replies for b in r.get('buttons') or []]}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r["text"] for r in self.replies)
+
+    def order_number(self) -> str:
+        return next(w.strip("*.,") for w in self.text.split() if w.strip("*.,").startswith("SP-"))
+
+
+def admin(base: str, method: str, path: str, body: dict | None = None) -> dict:
+    token = base64.b64encode(f"rina:{ADMIN_PASSWORD}".encode()).decode()
+    request = urllib.request.Request(
+        base + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Basic {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:
+        body = json.loads(r.read())
+    return body.get("order", body)
+
+
+def order_in_indonesian(customer: RestCustomer) -> str:
+    customer.say("ada batik ukuran L?")
+    assert "Rp" in customer.text
+    customer.say("mau pesan kemeja parang L biru")
+    customer.say("1")
+    customer.press("Lanjut")
+    customer.say("Sari Wulandari")
+    customer.say("081234567890")
+    customer.say("Jl. Merpati No. 5, Antapani Kidul")
+    customer.say("Bandung")
+    customer.press("JNE")
+    customer.press("Transfer bank")
+    assert "Mohon dicek" in customer.text
+    customer.press("Ya, pesan")
+    assert "BCA" in customer.text
+    return customer.order_number()
+
+
+def test_from_question_to_a_tracked_order(shop_server):
+    base = shop_server.base
+    sari = RestCustomer(base, "sari-rest")
+    number = order_in_indonesian(sari)
+    assert sari.replies[0]["custom"]["lang"] == "id"
+
+    sari.say("sudah transfer kak")
+    sari.press(number)
+    sari.press("BCA")
+    total = admin(base, "GET", f"/api/admin/orders/{number}")["total"]
+    sari.say(str(total))
+    sari.say("Sari Wulandari")
+    sari.say("ini buktinya", image_url="https://bank.example/receipt/123.jpg")
+    assert "sudah kami terima" in sari.text
+
+    order = admin(base, "GET", f"/api/admin/orders/{number}")
+    assert order["status"] == "payment_submitted"
+    assert order["payments"][-1]["proof_url"] == "https://bank.example/receipt/123.jpg"
+    admin(base, "POST", f"/api/admin/orders/{number}/verify-payment", {})
+    admin(base, "POST", f"/api/admin/orders/{number}/ship", {"tracking_number": "JNE1234567890"})
+
+    sari.say("cek pesanan saya dong")
+    if "Cek pesanan sekarang" in str(sari.replies):  # the FAQ's how-to, with its button
+        sari.press("Cek pesanan sekarang")
+    sari.press(number)
+    assert "Dikirim" in sari.text and "JNE1234567890" in sari.text
+    history = admin(base, "GET", f"/api/admin/orders/{number}")["events"]
+    assert [e["to_status"] for e in history] == ["pending_payment", "payment_submitted", "paid", "shipped"]
+    assert [e["actor"] for e in history] == ["customer", "customer", "admin:rina", "admin:rina"]
+
+
+def test_an_order_in_english_over_rest(shop_server):
+    john = RestCustomer(shop_server.base, "john-rest", lang="en")
+    john.say("do you have batik shirts in size L?")
+    john.say("I want to order the parang shirt")
+    john.press("L · biru")
+    john.say("1")
+    john.press("delivery")
+    john.say("John Smith")
+    john.say("+62 812 1111 2222")
+    john.say("Jl. Kemang Raya No. 8, Mampang")
+    john.say("Jakarta")
+    john.press("JNE")
+    john.press("Bank transfer")
+    assert "Please check your order" in john.text
+    john.press("Yes, place")
+    assert "Order number" in john.text
+    assert all(r["custom"]["lang"] == "en" for r in john.replies)
+
+
+def test_a_stranger_gets_nothing_and_is_locked_out(shop_server):
+    owner = RestCustomer(shop_server.base, "owner-rest")
+    number = order_in_indonesian(owner)
+    stranger = RestCustomer(shop_server.base, "stranger-rest")
+    stranger.say(f"cek pesanan {number}")
+    for attempt in range(5):
+        if attempt:
+            stranger.say(number)
+        stranger.say(f"0899000000{attempt:02d}")
+        assert "Kemeja" not in stranger.text and "Sari" not in stranger.text
+    assert "kunci sementara" in stranger.text
+    stranger.say(f"cek pesanan {number}")
+    assert "masih dikunci" in stranger.text
+
+
+def test_unpaid_orders_cancel_themselves_with_a_reminder_first(shop_server):
+    late = RestCustomer(shop_server.base, "late-payer")
+    number = order_in_indonesian(late)
+    stock_before = admin(shop_server.base, "GET", f"/api/admin/orders/{number}")
+    env = shop_server.env
+
+    def sweep(at: datetime) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "order", "sweep", "--data-dir", str(DEMO_DATA), "--now", at.isoformat()],
+            cwd=shop_server.workdir, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    now = datetime.now(UTC)
+    assert number in sweep(now + timedelta(days=2, hours=12))  # reminded
+    assert admin(shop_server.base, "GET", f"/api/admin/orders/{number}")["status"] == "pending_payment"
+    assert number in sweep(now + timedelta(days=3, hours=1))  # cancelled
+    order = admin(shop_server.base, "GET", f"/api/admin/orders/{number}")
+    assert order["status"] == "cancelled"
+    assert order["events"][-1]["actor"] == "system"
+    # The customer checks and sees it; the stock came back.
+    late.say(f"cek pesanan {number}")
+    assert "Dibatalkan" in late.text
