@@ -148,7 +148,6 @@ def _with_store(fn: Callable[[Any], Awaitable[int]]) -> int:
 
 def _with_book(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) -> int:
     from bot.cli import _load_shop_or_exit
-    from bot.flows.context import shop_name
     from bot.orders.book import InvalidInput, OrderBook
     from bot.orders.records import InvalidTransition, OrderNotFound
     from bot.texts import Texts
@@ -156,7 +155,10 @@ def _with_book(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) ->
     shop = _load_shop_or_exit(args.data_dir)
 
     async def run(store: Any) -> int:
-        book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)), None)
+        # As bot.flows.context.shop_name, without importing the flows (and the NLU) here.
+        name = shop.shop.get("name")
+        shop_name = name if isinstance(name, str) and name else "toko kami"
+        book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name), None)
         try:
             return await fn(book)
         except OrderNotFound as exc:

@@ -8,6 +8,7 @@ CLI tests.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,55 @@ async def book(store: Store, shop: ShopData) -> OrderBook:
 @pytest.fixture
 def count_rows(db_url: str) -> Callable[[str], Awaitable[int]]:
     return RowCounter(db_url)
+
+
+# -- a running server and the `sapa` command ---------------------------------------------
+
+ADMIN_PASSWORD = "Gudang-Batik-2026"
+AGENT_PASSWORD = "Layanan-Pelanggan-77"
+
+
+def sapa_cli(
+    *args: str, cwd: Path, stdin: str | None = None, timeout: float = 120, **env: str
+) -> "subprocess.CompletedProcess[str]":
+    """``sapa ARGS`` as a subprocess in ``cwd`` (its ./sapa.db), like an operator in a shell."""
+    import subprocess
+    import sys
+
+    from tests.conftest import sapa_env
+
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=sapa_env(cwd, **env),
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def copy_demo(target: Path) -> Path:
+    import shutil
+
+    from tests.conftest import DEMO_DATA
+
+    shutil.copytree(DEMO_DATA, target, ignore=shutil.ignore_patterns(".secret_key", "uploads"))
+    return target
+
+
+def demo_line(shop: ShopData, quantity: int = 1, *, min_stock: int = 3) -> CartLine:
+    """A line for a demo catalog variant (or product) with at least ``min_stock`` units."""
+    for product in shop.products:
+        for variant in product.variants:
+            if variant.stock >= min_stock:
+                return CartLine(
+                    sku=variant.sku,
+                    product_sku=product.sku,
+                    name=product.name,
+                    options=dict(variant.options),
+                    quantity=quantity,
+                    unit_price=variant.price or product.price,
+                    weight_grams=product.weight_grams,
+                )
+    raise AssertionError("the demo catalog has no variant in stock")
