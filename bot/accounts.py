@@ -95,7 +95,7 @@ def check_password(password: str, username: str = "") -> None:
     if len(password) > MAX_PASSWORD:
         raise WeakPassword(f"the password is too long: at most {MAX_PASSWORD} characters")
     lowered = password.lower()
-    if len(set(password)) < 4:
+    if len(set(password)) < 4 or re.fullmatch(r"(.{1,8}?)\1+", password):
         raise WeakPassword("the password repeats too few characters; mix more of them")
     if lowered in _COMMON or lowered.rstrip("!?.0123456789") in {"password", "qwerty", "admin", "sapa"}:
         raise WeakPassword("the password is one that attackers try first; choose another")

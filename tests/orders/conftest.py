@@ -183,17 +183,17 @@ def copy_demo(target: Path) -> Path:
 
 
 def demo_line(shop: ShopData, quantity: int = 1, *, min_stock: int = 3) -> CartLine:
-    """A line for a demo catalog variant (or product) with at least ``min_stock`` units."""
-    for product in shop.products:
-        for variant in product.variants:
-            if variant.stock >= min_stock:
-                return CartLine(
-                    sku=variant.sku,
-                    product_sku=product.sku,
-                    name=product.name,
-                    options=dict(variant.options),
-                    quantity=quantity,
-                    unit_price=variant.price or product.price,
-                    weight_grams=product.weight_grams,
-                )
-    raise AssertionError("the demo catalog has no variant in stock")
+    """A line for the demo catalog variant with the most units (at least ``min_stock``)."""
+    candidates = [(v.stock, p, v) for p in shop.products for v in p.variants if v.stock >= min_stock]
+    if not candidates:
+        raise AssertionError("the demo catalog has no variant in stock")
+    _, product, variant = max(candidates, key=lambda c: c[0])
+    return CartLine(
+        sku=variant.sku,
+        product_sku=product.sku,
+        name=product.name,
+        options=dict(variant.options),
+        quantity=quantity,
+        unit_price=variant.price or product.price,
+        weight_grams=product.weight_grams,
+    )
