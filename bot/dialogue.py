@@ -236,12 +236,13 @@ class Dialogue:
         """Why a flow cannot start here (no catalog, no database, lookups locked), as a message."""
         lang, texts = run.turn.lang, self.ctx.texts
         offer = _handoff_buttons(texts, lang)
+        missing = {"text": texts.get(_UNAVAILABLE.get(flow_def.finish, "not_available_order"), lang), "buttons": offer}
         if flow_def.finish != "action_handoff_details" and self.ctx.orders is None:
-            return {"text": texts.get("not_available_order", lang), "buttons": offer}
+            return missing
         if flow_def.finish == "action_place_order" and not (
             self.ctx.shop.products and getattr(self.ctx.shop, "shipping", None) and payment_methods(self.ctx)
         ):
-            return {"text": texts.get("not_available_order", lang), "buttons": offer}
+            return missing
         if flow_def.finish in ("action_order_status", "action_confirm_payment"):
             until = run.state.get(slots.LOOKUP_LOCKED_UNTIL)
             if until and datetime.fromisoformat(until) > self.ctx.now():
@@ -380,6 +381,14 @@ def _set_parked(run: _Run, parked: list[dict[str, Any]]) -> None:
         run.state[PAUSED_FLOWS] = parked
     else:
         run.state.pop(PAUSED_FLOWS, None)
+
+
+# What the customer hears when a flow's finishing step cannot work in this shop.
+_UNAVAILABLE = {
+    "action_place_order": "not_available_order",
+    "action_order_status": "not_available_order_status",
+    "action_confirm_payment": "not_available_payment_confirmation",
+}
 
 
 def _kind(flow_def: FlowDef) -> str:

@@ -251,7 +251,9 @@ async def test_catalog_question_is_answered_from_the_catalog(demo_server: Runnin
     reply = replies[0]
     assert reply["custom"]["intent"] == "product_search"
     assert "Kemeja Batik Parang Slim Fit — Rp189.000 (L · biru) · stok 6" in reply["text"]
-    assert reply["buttons"] == [{"title": "Pesan Kemeja Batik Parang Slim Fit", "payload": "/place_order"}]
+    assert reply["buttons"] == [
+        {"title": "Pesan Kemeja Batik Parang Slim Fit", "payload": '/place_order{"product":"BTK-KMJ-001"}'}
+    ]
 
 
 async def test_catalog_question_in_english(demo_server: RunningServer):

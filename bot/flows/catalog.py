@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.catalog import ProductMatch, find_products, option_summary, price_range
 from bot.flows import context, slots
 from bot.flows.common import lang_of, offer_handoff_buttons
+from bot.flows.context import FlowContext
+from bot.shopdata.model import Product
 from bot.texts import Texts
 from bot.types import Lang
 
@@ -39,12 +42,13 @@ class ActionProductSearch(Action):
         skus = [e["value"] for e in latest.get("entities") or [] if e["entity"] == "product"]
         size, color = entities.get("size"), entities.get("color")
         query = latest.get("normalized") or latest.get("text") or ""
-        matches = find_products(ctx.shop.products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS)
+        products = await live_products(ctx)
+        matches = find_products(products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS)
         missing = None
         if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
             # Nothing in the asked size/colour: say so, then show what there is.
             missing = " ".join(str(v) for v in (size, color) if v)
-            matches = find_products(ctx.shop.products, query, skus=skus, limit=MAX_PRODUCTS)
+            matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS)
         if not matches:
             dispatcher.utter_message(text=texts.get("product_not_found", lang), buttons=offer_handoff_buttons(lang))
             return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, "handoff")]
@@ -52,6 +56,21 @@ class ActionProductSearch(Action):
             text=_answer(matches, texts, lang, missing), buttons=_order_buttons(matches, texts, lang)
         )
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
+
+
+async def live_products(ctx: FlowContext) -> tuple[Product, ...]:
+    """The catalog with today's stock: what orders have not reserved yet (the file's figures
+    when there is no order book)."""
+    if ctx.orders is None:
+        return ctx.shop.products
+    skus = [v.sku for p in ctx.shop.products for v in p.variants] + [p.sku for p in ctx.shop.products if not p.variants]
+    stock = await ctx.orders.available(skus)
+    return tuple(
+        replace(p, variants=tuple(replace(v, stock=stock.get(v.sku, 0)) for v in p.variants))
+        if p.variants
+        else replace(p, stock=stock.get(p.sku, 0))
+        for p in ctx.shop.products
+    )
 
 
 def _answer(matches: list[ProductMatch], texts: Texts, lang: Lang, missing: str | None) -> str:

@@ -171,3 +171,15 @@ async def test_the_last_unit_goes_to_exactly_one_customer(bot):
     assert len(placed) == 1 and len(lost) == 1
     assert "diambil pembeli lain" in lost[0].text
     assert (await bot.orders.available(["BTK-KMJ-001-XXL-COKLAT"]))["BTK-KMJ-001-XXL-COKLAT"] == 0
+
+
+async def test_catalog_answers_show_the_stock_left_after_orders(bot):
+    chat = bot.customer("stocky")
+    await chat.say("ada kemeja parang ukuran L warna biru?")
+    assert "stok 6" in chat.text
+    await walk_to_summary(chat)
+    await chat.press("Ya, pesan")
+    await bot.customer("someone-else").say("ada kemeja parang ukuran L warna biru?")
+    later = bot.customer("someone-else")
+    await later.say("ada kemeja parang ukuran L warna biru?")
+    assert "stok 4" in later.text

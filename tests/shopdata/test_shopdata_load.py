@@ -191,7 +191,6 @@ def test_other_files_are_ignored(data_dir, good_faq):
     data_dir.write("faq/payment.yml", good_faq)
     data_dir.write("faq/README.md", "not yaml: [")
     data_dir.write("faq/.#payment.yml", "editor lock: [")
-    data_dir.write("flows/order.yml", "whatever: 1")
     data_dir.write("secret_key", "abc")
     assert check_data_dir(data_dir.root) == []
 
