@@ -46,6 +46,8 @@ async def test_place_creates_a_numbered_order_with_integer_totals(book: OrderBoo
     assert second.number == "SP-2025-000002"
     assert (await book.get(" sp-2025-000002 ")).id == second.id  # type: ignore[union-attr]
     assert await book.get("SP-2025-999999") is None
+    for spelling in ("sp2025000002", "SP 2025 000002", "sp-2025-000002\n", "SP/2025/000002"):
+        assert (await book.get(spelling)).number == second.number  # type: ignore[union-attr]
 
 
 async def test_numbers_restart_each_year_in_the_shops_time_zone(book: OrderBook, store: Store, clock: FakeClock):
