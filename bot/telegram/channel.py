@@ -97,7 +97,7 @@ SWEEP_WINDOW = timedelta(days=7)
 MAX_IN_FLIGHT = 16
 BROADCAST_RATE = 25  # messages per second, overall (Telegram allows about 30)
 SAME_CHAT_SECONDS = 1.0  # a broadcast copy waits this long after anything else sent to its chat
-MAX_BACKOFF_SECONDS = 300.0
+MAX_BACKOFF_SECONDS = 60.0
 MAX_PHOTO_BYTES = 20 * 1024 * 1024  # what getFile can download
 UPDATE_ATTEMPTS = 3
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")

@@ -153,9 +153,11 @@ class TelegramServer:
             )
         ]
 
-    def sapa(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def sapa(self, *args: str, stdin: str | None = None, **env_extra: str) -> subprocess.CompletedProcess[str]:
         """The `sapa` command on this server's database."""
-        env = sapa_env(self.workdir, DATABASE_URL=f"sqlite:///{self.db_path}", SAPA_CACHE_DIR=str(self.cache))
+        env = sapa_env(
+            self.workdir, DATABASE_URL=f"sqlite:///{self.db_path}", SAPA_CACHE_DIR=str(self.cache), **env_extra
+        )
         return subprocess.run(
             [sys.executable, "-m", "bot.cli", *args],
             cwd=self.workdir,
