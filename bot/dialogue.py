@@ -21,7 +21,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -57,6 +57,8 @@ FREE_TEXT_TYPES = ("text", "name")
 # How sure the NLU must be before a message that does not answer the question is
 # treated as something else (a question, another request).
 DIGRESSION_CONFIDENCE = 0.6
+# A flow untouched this long is parked when the customer writes again.
+STALE_FLOW = timedelta(hours=2)
 # Wrong answers in a row before the bot also offers a person.
 MAX_WRONG_ANSWERS = 3
 DIGRESSION_INTENTS = (
@@ -119,12 +121,27 @@ class Dialogue:
     async def respond(self, turn: Turn, state: dict[str, Any]) -> Outcome:
         run = _Run(turn=turn, state=dict(state))
         flow = run.state.get(FLOW)
+        if flow and self._stale(flow):
+            # Back after hours: the message is probably not the answer to the old question.
+            # Park the flow; starting it again ("mau pesan") brings it back as it was.
+            run.state.pop(FLOW)
+            _set_parked(run, ([f for f in run.state.get(PAUSED_FLOWS) or [] if f.get("name") != flow.get("name")] + [flow])[-MAX_PAUSED:])
+            flow = None
         if flow and flow.get("name") in self.ctx.shop.flows:
             await self._continue(run, flow)
         else:
             run.state.pop(FLOW, None)
             await self._choose(run)
+        if run.state.get(FLOW):
+            run.state[FLOW]["at"] = self.ctx.now().isoformat()
         return Outcome(run.messages, run.state, run.action or "action_fallback", run.handoff)
+
+    def _stale(self, flow: dict[str, Any]) -> bool:
+        at = flow.get("at")
+        try:
+            return bool(at) and self.ctx.now() - datetime.fromisoformat(at) > STALE_FLOW
+        except ValueError:
+            return True
 
     # -- outside flows ------------------------------------------------------------
 

@@ -183,3 +183,18 @@ async def test_catalog_answers_show_the_stock_left_after_orders(bot):
     later = bot.customer("someone-else")
     await later.say("ada kemeja parang ukuran L warna biru?")
     assert "stok 4" in later.text
+
+
+async def test_coming_back_hours_later_parks_the_order_until_asked_for(bot):
+    from datetime import timedelta
+
+    chat = bot.customer("besok")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    assert "atas nama siapa" in chat.text
+    bot.clock.now += timedelta(hours=20)
+    await chat.say("kak bisa bayar pakai apa aja?")
+    assert "transfer" in chat.text.lower() and "atas nama" not in chat.text  # a plain FAQ answer
+    await chat.say("mau lanjut pesan")
+    assert "lanjutkan yang tadi" in chat.text and "atas nama siapa" in chat.text
