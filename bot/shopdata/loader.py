@@ -8,6 +8,7 @@ DATA_DIR/
   shop.yml         the shop's own facts   (optional)
   texts.yml        overrides of bot texts (optional)
   widget.yml       the website chat widget (optional)
+  tickets.yml      complaint categories, teams, SLAs (optional; defaults otherwise)
   flows/*.yml      flows replacing or adding to the built-in ones (optional)
   shipping.yml     zones, couriers, rates, cities (optional; none = no shipping quotes)
 ```
@@ -27,6 +28,7 @@ from pathlib import Path
 from .catalog import read_catalog_file
 from .faq import read_faq_file
 from .flows import builtin_flows, read_flow_file
+from .tickets import TicketConfig, read_tickets_file
 from bot.intents import BUILTIN as BUILTIN_INTENTS
 from .model import FaqEntry, NluExample, Product, ShopData
 from .problems import ERROR, WARNING, DataError, DataProblem, Problems, display_path, sort_problems
@@ -196,6 +198,11 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
     if shipping_path is not None:
         shipping = read_shipping_file(shipping_path, Problems(display_path(shipping_path), problems))
 
+    ticket_config: TicketConfig | None = None
+    tickets_path = _single_file(data_dir, "tickets")
+    if tickets_path is not None:
+        ticket_config = read_tickets_file(tickets_path, Problems(display_path(tickets_path), problems))
+
     flows = builtin_flows()
     flow_files: dict[str, str] = {}
     for path in _subdir(data_dir, "flows", problems):
@@ -231,6 +238,7 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             shop=shop,
             widget_config=widget,
             flows=flows,
+            ticket_config=ticket_config,
             shipping=shipping,
         ),
         problems,

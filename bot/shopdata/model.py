@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .flows import FlowDef
+    from .tickets import TicketConfig
     from .shipping import ShippingRates
     from .widget import WidgetConfig
 
@@ -109,6 +110,16 @@ class ShopData:
     widget_config: "WidgetConfig | None" = None  # widget.yml; None = the defaults
     # flows/*.yml over the package's default flows, by flow name.
     flows: dict[str, "FlowDef"] = field(default_factory=dict)
+    ticket_config: "TicketConfig | None" = None  # tickets.yml; None = the defaults
+
+    @property
+    def tickets(self) -> "TicketConfig":
+        """Complaint categories, teams and SLAs (``tickets.yml``, or the defaults)."""
+        if self.ticket_config is not None:
+            return self.ticket_config
+        from .tickets import default_ticket_config
+
+        return default_ticket_config()
     # shipping.yml: zones, couriers, rates, cities; None = the shop quotes no shipping.
     shipping: "ShippingRates | None" = None
 

@@ -498,3 +498,92 @@ telegram_outbox = TelegramOutboxEntry.__table__
 telegram_cursors = TelegramCursor.__table__
 telegram_callbacks = TelegramCallback.__table__
 telegram_leases = TelegramLease.__table__
+
+
+# ---------------------------------------------------------------------------
+# Tickets (issue 5): complaints and requests for a person, their audit trail,
+# which agents belong to which team, and who is online. Migration 0005.
+# ---------------------------------------------------------------------------
+
+TICKET_STATUS_CHECK = "status IN ('open', 'pending', 'resolved', 'closed')"
+TICKET_PRIORITY_CHECK = "priority IN ('low', 'normal', 'high', 'urgent')"
+
+
+class Ticket(Base):
+    """A complaint or request for a person, linked to its conversation and maybe an order.
+
+    Categories and teams are ids from the data dir's ``tickets.yml``. The due
+    times come from the priority's SLA when the ticket is created (and again
+    when its priority changes).
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(TICKET_STATUS_CHECK, name="status"),
+        CheckConstraint(TICKET_PRIORITY_CHECK, name="priority"),
+        Index("ix_tickets_status_team", "status", "team"),
+        Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    order_number: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[str] = mapped_column(String(16))
+    priority_reasons: Mapped[list[str]] = mapped_column(Json)
+    status: Mapped[str] = mapped_column(String(16))
+    team: Mapped[str] = mapped_column(String(64))
+    assignee_id: Mapped[int | None] = mapped_column(Id, ForeignKey("agents.id", ondelete="SET NULL"))
+    subject: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # complaint | handoff | offline
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TicketEvent(Base):
+    """One change of a ticket: who, when, which field, from what to what."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(Id, ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class TeamMember(Base):
+    """An agent's membership of a team (teams themselves are defined in tickets.yml)."""
+
+    __tablename__ = "team_members"
+
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Id, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AgentPresence(Base):
+    """An agent counts as online until ``online_until`` (the console renews it while open)."""
+
+    __tablename__ = "agent_presence"
+
+    agent_id: Mapped[int] = mapped_column(Id, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    online_until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+tickets = Ticket.__table__
+ticket_events = TicketEvent.__table__
+team_members = TeamMember.__table__
+agent_presence = AgentPresence.__table__

@@ -1,0 +1,1 @@
+"""Tickets: complaints and requests for a person, categorized, prioritized, routed."""
