@@ -77,7 +77,7 @@ from bot.runtime import Runtime
 from bot.store import StoredMessage
 from bot.telegram import CHANNEL, db as tgdb, render
 from bot.texts import Texts
-from bot.types import LANGS, Attachment, Button, IncomingMessage, Lang, OutgoingMessage, TurnResult
+from bot.types import LANGS, Attachment, Button, ConversationStatus, IncomingMessage, Lang, OutgoingMessage, TurnResult
 
 log = logging.getLogger(__name__)
 # httpx logs every request at INFO with its URL — which holds the bot token.
@@ -658,10 +658,11 @@ class TelegramChannel:
         phone: str | None = None,
     ) -> TurnResult:
         """One engine turn; its replies (and any notices after them) go into the outbox."""
-        self._spawn(self._typing(chat.chat_id))
         # A new conversation starts in the chat's language; the engine then follows what
         # the customer writes, unless they chose a language with /lang.
         conversation = await self.store.open_conversation(CHANNEL, str(chat.chat_id), chat.lang)
+        if conversation.status != ConversationStatus.WITH_AGENT:  # an agent holds it: the bot stays quiet
+            self._spawn(self._typing(chat.chat_id))
         if phone is not None:
             with contextlib.suppress(Exception):
                 await self.store.update_customer(conversation.customer_id, phone=phone)

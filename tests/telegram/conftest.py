@@ -52,9 +52,17 @@ class TelegramServer:
     """A `sapa run` talking to a fake Bot API; restartable on the same port and database."""
 
     def __init__(
-        self, mode: str, workdir: Path, data: Path, cache: Path, fake: FakeTelegram, args: tuple[str, ...] = ()
+        self,
+        mode: str,
+        workdir: Path,
+        data: Path,
+        cache: Path,
+        fake: FakeTelegram,
+        args: tuple[str, ...] = (),
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.mode = mode
+        self.extra_env = dict(extra_env or {})
         self.workdir = workdir
         self.data = data
         self.cache = cache
@@ -80,6 +88,7 @@ class TelegramServer:
             "TELEGRAM_TOKEN": self.fake.token,
             "TELEGRAM_API_BASE": self.fake.api_base,
             "SAPA_CACHE_DIR": str(self.cache),
+            **self.extra_env,
             **extra,
         }
         if self.mode == "webhook":
@@ -168,20 +177,29 @@ class TelegramServer:
             timeout=120,
         )
 
-    def agent_says(self, chat_id: int, text: str, *, take_over: bool = True) -> None:
-        """An agent's reply, committed the way the console will: a stored agent message."""
+    def agent_says(self, chat_id: int, text: str, *, take_over: bool = True, redis_url: str | None = None) -> None:
+        """An agent's reply, committed the way the console will: a stored agent message,
+        announced on ``channel_topic("telegram")`` when a Redis bus is shared (else the
+        server's sweep finds it)."""
+        from bot.bus import RedisBus, channel_topic, message_event
         from bot.store import ConversationChanges, NewMessage, Store
 
         async def run() -> None:
             store = await Store.open(f"sqlite:///{self.db_path}", migrate=False)
             try:
                 conversation = await store.open_conversation("telegram", str(chat_id), None)
-                await store.record_turn(
+                turn = await store.record_turn(
                     conversation.id,
                     None,
                     [NewMessage(sender_type="agent", text=text)],
                     ConversationChanges(status="with_agent" if take_over else None),
                 )
+                if redis_url:
+                    bus = RedisBus.from_url(redis_url)
+                    try:
+                        await bus.publish(channel_topic("telegram"), message_event(turn.messages[0]))
+                    finally:
+                        await bus.close()
             finally:
                 await store.close()
 
@@ -297,10 +315,15 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
 
 
 def launch(
-    mode: str, workdir: Path, data: Path, cache: Path, args: tuple[str, ...] = ()
+    mode: str,
+    workdir: Path,
+    data: Path,
+    cache: Path,
+    args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[FakeTelegram, TelegramServer]:
     fake = FakeTelegram().start()
-    server = TelegramServer(mode, workdir, data, cache, fake, args)
+    server = TelegramServer(mode, workdir, data, cache, fake, args, extra_env)
     try:
         server.start()
     except BaseException:

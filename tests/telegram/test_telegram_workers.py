@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from tests.telegram.conftest import launch
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -33,6 +44,38 @@ def test_two_workers_one_poller_and_every_message_answered_once(
         assert holders == 1
         if mode == "webhook":
             assert not fake.calls_of("getUpdates")
+    finally:
+        server.stop()
+        fake.stop()
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="Redis on 127.0.0.1:6379 does not answer")
+def test_with_redis_an_agent_reply_from_elsewhere_arrives_at_once(
+    tmp_path: Path, telegram_data: Path, nlu_cache: Path
+) -> None:
+    """Workers sharing Redis: webhook updates on any worker, and a message another process
+    commits and announces on the bus is delivered without waiting for the sweep."""
+    fake, server = launch(
+        "webhook", tmp_path / "server", telegram_data, nlu_cache, args=("--workers", "2"), extra_env={"REDIS_URL": REDIS_URL}
+    )
+    try:
+        users = [server.user() for _ in range(4)]
+        for user in users:
+            user.say("/agent")
+        for user in users:
+            [reply] = user.replies(1)
+            assert "admin" in reply.params["text"]
+        for user in users:
+            server.agent_says(user.chat_id, f"Halo Kak {user.chat_id}, saya Rina.", redis_url=REDIS_URL)
+        for user in users:
+            assert user.texts(1) == [f"Halo Kak {user.chat_id}, saya Rina."]
+        # Delivered from the bus (at once), not found later by the sweep: the sweep's cursor
+        # is behind and the rows' dedupe keys keep it from sending them again.
+        user = users[0]
+        user.say("makasih kak")
+        server.agent_says(user.chat_id, "Sama-sama Kak!", redis_url=REDIS_URL)
+        assert user.texts(1) == ["Sama-sama Kak!"]
+        assert len(user.received()) == 3
     finally:
         server.stop()
         fake.stop()
