@@ -177,7 +177,15 @@ class TelegramServer:
             timeout=120,
         )
 
-    def agent_says(self, chat_id: int, text: str, *, take_over: bool = True, redis_url: str | None = None) -> None:
+    def agent_says(
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        take_over: bool = True,
+        redis_url: str | None = None,
+        attachments: list[dict[str, str]] | None = None,
+    ) -> None:
         """An agent's reply, committed the way the console will: a stored agent message,
         announced on ``channel_topic("telegram")`` when a Redis bus is shared (else the
         server's sweep finds it)."""
@@ -191,7 +199,7 @@ class TelegramServer:
                 turn = await store.record_turn(
                     conversation.id,
                     None,
-                    [NewMessage(sender_type="agent", text=text)],
+                    [NewMessage(sender_type="agent", text=text, attachments=list(attachments or []))],
                     ConversationChanges(status="with_agent" if take_over else None),
                 )
                 if redis_url:

@@ -117,6 +117,12 @@ def test_a_photo_reaches_the_conversation_as_an_attachment(tg: TelegramServer) -
         assert response.read() == png
         assert response.headers["Content-Type"] == "image/png"
 
+    # An agent's photo (here: the same image, sent back) goes out with sendPhoto, the file uploaded.
+    tg.agent_says(user.chat_id, "Ini foto yang Kakak kirim, sudah kami terima.", attachments=[attachment])
+    photo, caption = user.replies(2)
+    assert photo.method == "sendPhoto" and photo.params["photo"]["size"] == len(png)
+    assert caption.params["text"] == "Ini foto yang Kakak kirim, sudah kami terima."
+
 
 def test_a_sticker_gets_a_polite_answer(tg: TelegramServer) -> None:
     user = tg.user()
