@@ -45,6 +45,7 @@ CONVERSATION_SLOTS = (
     slots.VERIFIED_ORDERS,
     slots.LOOKUP_FAILURES,
     slots.LOOKUP_LOCKED_UNTIL,
+    slots.TICKET_ID,
 )
 FLOW = "flow"
 # Stands for the running flow's validation action in :meth:`Dialogue._act`.
@@ -59,6 +60,8 @@ FREE_TEXT_TYPES = ("text", "name")
 DIGRESSION_CONFIDENCE = 0.6
 # A flow untouched this long is parked when the customer writes again.
 STALE_FLOW = timedelta(hours=2)
+# An opening message this long already describes the problem (complaints).
+DESCRIPTION_WORDS = 4
 # Wrong answers in a row before the bot also offers a person.
 MAX_WRONG_ANSWERS = 3
 DIGRESSION_INTENTS = (
@@ -88,6 +91,8 @@ class Turn:
     conversation_id: int
     customer_id: int
     customer_name: str | None = None
+    # For a pressed button: what the customer wrote before it ("bajunya sobek" → [Laporkan]).
+    previous_text: str | None = None
 
 
 @dataclass
@@ -98,6 +103,7 @@ class Outcome:
     state: dict[str, Any]
     action: str
     handoff: bool = False
+    ticket_id: str | None = None
 
 
 @dataclass
@@ -132,9 +138,13 @@ class Dialogue:
         else:
             run.state.pop(FLOW, None)
             await self._choose(run)
+        if run.handoff and turn.status == ConversationStatus.BOT:
+            await self._act(run, "action_handoff_ticket")  # every handoff waits as a ticket
         if run.state.get(FLOW):
             run.state[FLOW]["at"] = self.ctx.now().isoformat()
-        return Outcome(run.messages, run.state, run.action or "action_fallback", run.handoff)
+        return Outcome(
+            run.messages, run.state, run.action or "action_fallback", run.handoff, run.state.get(slots.TICKET_ID)
+        )
 
     def _stale(self, flow: dict[str, Any]) -> bool:
         at = flow.get("at")
@@ -275,6 +285,11 @@ class Dialogue:
         for slot in flow_def.slots:
             if slot.type in ("product", "order_number") and slot.type in found:
                 seeds[slot.name] = run.turn.message.text
+            elif slot.name == "description":
+                # "barangnya datang sobek kak" is the complaint itself, typed or just before the button.
+                said = run.turn.previous_text if run.turn.message.text.startswith("/") else run.turn.message.text
+                if said and len(said.split()) >= DESCRIPTION_WORDS:
+                    seeds[slot.name] = said
         return seeds
 
     async def _continue(self, run: _Run, flow: dict[str, Any]) -> None:

@@ -102,6 +102,7 @@ class Engine:
     ) -> tuple[TurnResult, list[StoredMessage]]:
         lang = self._language(message, conversation)
         parse = self._understand(message.text, lang)
+        pressed = await self._pressed(conversation, message.text)
         dialogue_turn = Turn(
             message=message,
             parse=parse,
@@ -110,16 +111,18 @@ class Engine:
             conversation_id=conversation.id,
             customer_id=conversation.customer_id,
             customer_name=await self._customer_name(conversation, parse),
+            previous_text=pressed[1] if pressed else None,
         )
         outcome = await self.dialogue.respond(dialogue_turn, dict(conversation.state or {}))
         handoff, state, action_name = outcome.handoff, outcome.state, outcome.action
+        ticket_id = outcome.ticket_id
 
         status = conversation.status
         if handoff and status == ConversationStatus.BOT:
             status = ConversationStatus.WAITING_FOR_AGENT
         replies = tuple(_outgoing(m) for m in outcome.messages)
         nlu = _nlu_record(parse, action_name)
-        shown = await self._button_title(conversation, message.text)
+        shown = pressed[0] if pressed else None
         if shown is not None:
             nlu["payload"] = message.text
         turn = await self.store.record_turn(
@@ -144,6 +147,7 @@ class Engine:
             faq_id=parse.faq_id,
             lang=lang,
             handoff=handoff,
+            ticket_id=ticket_id,
             conversation_id=conversation.id,
             status=turn.conversation.status,
             customer_seq=turn.messages[0].seq,
@@ -177,19 +181,23 @@ class Engine:
         metrics.NLU_SECONDS.observe(time.perf_counter() - started)
         return replace(parse, lang=lang)
 
-    async def _button_title(self, conversation: ConversationRecord, text: str) -> str | None:
-        """For a pressed quick reply, the button's title: what the customer saw and what
-        history (every tab and device, the console) should show, rather than ``/faq/...``."""
+    async def _pressed(self, conversation: ConversationRecord, text: str) -> tuple[str, str | None] | None:
+        """For a pressed quick reply: the button's title — what the customer saw and what
+        history (every tab and device, the console) should show rather than ``/faq/...`` —
+        and the customer's message before it (a complaint started by a button reads it)."""
         if _payload_intent(text) is None or conversation.last_seq == 0:
             return None
-        recent = await self.store.messages(conversation.id, after_seq=max(0, conversation.last_seq - 6))
+        recent = await self.store.messages(conversation.id, after_seq=max(0, conversation.last_seq - 8))
+        title = None
         for stored in reversed(recent):
-            if stored.sender_type != "bot":
-                continue
-            for button in stored.buttons or ():
-                if button.get("payload") == text.strip():
-                    return str(button.get("title") or "") or None
-        return None
+            if title is None and stored.sender_type == "bot":
+                for button in stored.buttons or ():
+                    if button.get("payload") == text.strip():
+                        title = str(button.get("title") or "") or None
+                        break
+            elif title is not None and stored.sender_type == "customer":
+                return title, stored.text
+        return (title, None) if title else None
 
     def _known_intent(self, name: str) -> bool:
         if intents.is_faq(name):

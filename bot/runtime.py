@@ -21,6 +21,7 @@ from bot.texts import Texts
 # -- orders (issue 4) --
 from bot.orders.book import OrderBook
 from bot.orders.sweeper import Sweeper
+from bot.tickets.desk import TicketDesk
 from bot.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Runtime:
     engine: Engine
     # Orders, stock and payments (also the admin API's and the flows' door to them).
     orders: OrderBook | None = None
+    tickets: TicketDesk | None = None
 
 
 @asynccontextmanager
@@ -64,6 +66,7 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
         # keep them from doing anything twice.
         orders = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)), bus)
         await orders.sync_stock()
+        tickets = TicketDesk(store, shop.tickets, bus, zone_of_city=_zone_finder(shop))
         relay = Relay(store, bus)
         sweeper = Sweeper(orders)
         relay.start()
@@ -72,13 +75,14 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
             engine = Engine(
                 store=store,
                 nlu=nlu,
-                flow_context=FlowContext.for_shop(shop, orders=orders),
+                flow_context=FlowContext.for_shop(shop, orders=orders, tickets=tickets),
                 bus=bus,
                 locks=locks,
                 default_lang=settings.default_lang,
             )
             yield Runtime(
-                settings=settings, shop=shop, nlu=nlu, store=store, bus=bus, engine=engine, orders=orders
+                settings=settings, shop=shop, nlu=nlu, store=store, bus=bus, engine=engine, orders=orders,
+                tickets=tickets,
             )
         finally:
             await sweeper.stop()
@@ -86,3 +90,17 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
             await bus.close()
     finally:
         await store.close()
+
+
+def _zone_finder(shop: ShopData):  # type: ignore[no-untyped-def]
+    """City → shipping zone, for ticket teams that route by region (None without shipping.yml)."""
+    rates = getattr(shop, "shipping", None)
+    if rates is None:
+        return None
+    from bot.orders.shipping import find_city
+
+    def zone_of(city: str) -> str | None:
+        found = find_city(rates, city)
+        return found.zone if found is not None else None
+
+    return zone_of

@@ -14,9 +14,12 @@ from bot.flows.catalog import ActionProductSearch
 from bot.flows.faq import ActionAnswerFaq, ActionClarify
 from bot.flows.asking import ActionAskFlowSlot
 from bot.flows.forms import ValidateOrderStatusForm, ValidatePaymentConfirmationForm, ValidatePlaceOrderForm
+from bot.flows.support import ActionCreateTicket, ActionHandoffTicket
 from bot.flows.ordering import ActionConfirmPayment, ActionHandoffDetails, ActionOrderStatus, ActionPlaceOrder
 
 __all__ = [
+    "ActionCreateTicket",
+    "ActionHandoffTicket",
     "ActionAskFlowSlot",
     "ActionConfirmPayment",
     "ActionHandoffDetails",

@@ -22,6 +22,7 @@ from bot.types import Lang
 
 if TYPE_CHECKING:
     from bot.orders.book import OrderBook
+    from bot.tickets.desk import TicketDesk
 
 _current: "FlowContext | None" = None
 
@@ -34,14 +35,20 @@ class FlowContext:
     texts: Texts
     # Orders, stock and payments; None where no database is at hand (NLU tools).
     orders: "OrderBook | None" = None
+    # Complaint and handoff tickets; None where no database is at hand.
+    tickets: "TicketDesk | None" = None
 
     @classmethod
-    def for_shop(cls, shop: ShopData, orders: "OrderBook | None" = None) -> "FlowContext":
-        return cls(shop=shop, texts=Texts.load(shop.texts, shop_name=shop_name(shop)), orders=orders)
+    def for_shop(
+        cls, shop: ShopData, orders: "OrderBook | None" = None, tickets: "TicketDesk | None" = None
+    ) -> "FlowContext":
+        texts = Texts.load(shop.texts, shop_name=shop_name(shop))
+        return cls(shop=shop, texts=texts, orders=orders, tickets=tickets)
 
     def now(self) -> datetime:
         """The time orders are judged by: the store's clock when there is one (tests move it)."""
-        return self.orders.store.now() if self.orders is not None else datetime.now(UTC)
+        store = self.orders.store if self.orders is not None else self.tickets.store if self.tickets is not None else None
+        return store.now() if store is not None else datetime.now(UTC)
 
     def hours(self, lang: Lang) -> str | None:
         hours = self.shop.shop.get("hours")

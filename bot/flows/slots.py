@@ -34,3 +34,5 @@ CUSTOMER_ID = "customer_id"
 FLOW_RUN_ID = "flow_run_id"
 # The customer's name as the shop already knows it (widget pre-chat form), offered as a button.
 CUSTOMER_DISPLAY_NAME = "customer_display_name"
+# The conversation's ticket number, once a complaint or handoff opened one.
+TICKET_ID = "ticket_id"

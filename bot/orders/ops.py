@@ -49,13 +49,13 @@ from bot.orders.records import (
 )
 from bot.store.models import (
     channel_identities,
-    counters,
     order_events,
     order_lines,
     orders,
     payment_submissions,
     stock_levels,
 )
+from bot.store.counters import next_value
 from bot.store.outbox import push_in_transaction
 from bot.store.records import NewMessage
 from bot.store.writer import Failed
@@ -409,15 +409,7 @@ class _Short(Exception):
 
 def next_number(conn: Connection, year: int) -> str:
     """``SP-<year>-<6 digits>``, from a per-year counter bumped in this transaction."""
-    name = f"order:{year}"
-    conn.execute(_insert_ignore(conn, counters), {"name": name, "value": 0})
-    value = conn.execute(
-        update(counters)
-        .where(counters.c.name == name)
-        .values(value=counters.c.value + 1)
-        .returning(counters.c.value)
-    ).scalar_one()
-    return f"{NUMBER_PREFIX}-{year}-{int(value):06d}"
+    return f"{NUMBER_PREFIX}-{year}-{next_value(conn, f'order:{year}'):06d}"
 
 
 def _order_by_source_key(conn: Connection, source_key: str) -> OrderRecord | None:

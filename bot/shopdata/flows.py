@@ -66,9 +66,10 @@ FINISH_ACTIONS: dict[str, tuple[str, ...]] = {
     "action_confirm_payment": ("order_number", "contact", "bank", "amount", "name"),
     "action_order_status": ("order_number", "contact"),
     "action_handoff_details": (),
+    "action_create_ticket": ("description_text",),
 }
-# The order's address is the flow's ``text`` slot named "address".
-_ADDRESS = "address_text"
+# "<name>_text": a ``text`` slot with that name (the order's address, the complaint's description).
+_NAMED_TEXT = "_text"
 
 FLOW_KEYS = ("trigger", "finish", "slots")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -178,15 +179,17 @@ def _flow(name: str, f: Field, probs: Problems) -> FlowDef | None:
         return None
     missing = [t for t in FINISH_ACTIONS[finish] if not _has(slots, t)]
     if missing:
-        described = ", ".join("text slot named 'address'" if t == _ADDRESS else f"a '{t}' slot" for t in missing)
+        described = ", ".join(
+            f"a text slot named '{t[: -len(_NAMED_TEXT)]}'" if t.endswith(_NAMED_TEXT) else f"a '{t}' slot" for t in missing
+        )
         probs.error(f.key_line, f"flow '{name}' finishes with {finish}, which needs {described}")
         return None
     return FlowDef(name=name, trigger=trigger, finish=finish, slots=tuple(slots), source=SourceRef(probs.file, f.key_line))
 
 
 def _has(slots: list[SlotDef], type_: str) -> bool:
-    if type_ == _ADDRESS:
-        return any(s.name == "address" and s.type == "text" for s in slots)
+    if type_.endswith(_NAMED_TEXT):
+        return any(s.name == type_[: -len(_NAMED_TEXT)] and s.type == "text" for s in slots)
     return any(s.type == type_ for s in slots)
 
 

@@ -22,6 +22,7 @@ import re
 from rapidfuzz import fuzz
 
 from bot.nlu.normalize import normalize
+from bot.nlu.stem import stem
 from bot.shopdata.tickets import PRIORITIES, Category, TicketConfig
 
 _WORD = re.compile(r"\w+")
@@ -40,9 +41,12 @@ def _mentions(text: str, words: set[str], phrase: str) -> bool:
 
 
 def _prepared(text: str) -> tuple[str, set[str]]:
+    """The text as written, normalized ("udh" → "sudah") and stemmed ("jahitannya" → "jahit"),
+    so a listed word or phrase is found in any of the three."""
     lowered = " ".join(_WORD.findall(text.lower()))
     normalized = " ".join(_WORD.findall(normalize(text).lower()))
-    joined = f"{lowered} {normalized}"
+    stemmed = " ".join(stem(w) for w in normalized.split())
+    joined = f"{lowered} | {normalized} | {stemmed}"
     return f" {joined} ", set(joined.split())
 
 
@@ -50,9 +54,13 @@ def categorize(config: TicketConfig, text: str) -> Category:
     """The category the complaint belongs to."""
     padded, words = _prepared(text)
     for category in config.categories:
-        if any(_mentions(padded, words, w) for w in category.words):
+        if any(_mentions(padded, words, w) or _mentions(padded, words, _stem_phrase(w)) for w in category.words):
             return category
     return config.fallback
+
+
+def _stem_phrase(phrase: str) -> str:
+    return " ".join(stem(w) for w in phrase.split())
 
 
 def prioritize(

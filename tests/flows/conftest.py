@@ -19,6 +19,8 @@ from bot.flows.context import FlowContext, shop_name
 from bot.locks import LocalLocks
 from bot.nlu.model import train_for_shop
 from bot.orders.book import OrderBook
+from bot.runtime import _zone_finder
+from bot.tickets.desk import TicketDesk
 from bot.shopdata.loader import load_shop
 from bot.store import Store
 from bot.texts import Texts
@@ -53,6 +55,7 @@ class Bot:
     store: Store
     orders: OrderBook
     clock: Clock
+    tickets: TicketDesk
 
     def customer(self, sender: str, channel: str = "rest") -> "Chat":
         return Chat(self, sender, channel)
@@ -105,12 +108,13 @@ async def bot(tmp_path: Path, demo_shop, demo_nlu):
     texts = Texts.load(demo_shop.texts, shop_name=shop_name(demo_shop))
     orders = OrderBook(store, demo_shop, texts, None)
     await orders.sync_stock()
+    tickets = TicketDesk(store, demo_shop.tickets, None, zone_of_city=_zone_finder(demo_shop))
     engine = Engine(
         store=store,
         nlu=demo_nlu,
-        flow_context=FlowContext.for_shop(demo_shop, orders=orders),
+        flow_context=FlowContext.for_shop(demo_shop, orders=orders, tickets=tickets),
         bus=LocalBus(),
         locks=LocalLocks(),
     )
-    yield Bot(engine, store, orders, clock)
+    yield Bot(engine, store, orders, clock, tickets)
     await store.close()

@@ -1,0 +1,117 @@
+"""Complaints in chat become categorized, prioritized, routed tickets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert
+
+from bot.store.models import agents
+
+from .test_order_status import place
+
+
+async def make_agent(bot, username: str, teams: list[str], online: bool = True) -> int:
+    def add(conn, now):
+        return conn.execute(
+            insert(agents).returning(agents.c.id),
+            {"username": username, "display_name": username.title(), "role": "agent", "password_hash": "x",
+             "active": True, "created_at": now},
+        ).scalar_one()
+
+    agent_id = await bot.store.write(add)
+    await bot.tickets.set_teams(agent_id, teams)
+    if online:
+        await bot.tickets.set_online(agent_id)
+    return agent_id
+
+
+async def test_a_damaged_item_complaint_becomes_a_high_priority_ticket(bot):
+    order = await place(bot, sender="sari")
+    chat = bot.customer("sari")
+    await chat.say("kak barang saya datang sobek di bagian lengan")
+    await chat.press("Laporkan sekarang")  # the FAQ's answer offers to report it
+    assert "nomor pesanan" in chat.text.lower()
+    assert order.number in chat.buttons
+    await chat.press(order.number)
+    assert "foto" in chat.text
+    await chat.say("", image="/widget/uploads/sobek123.jpg")
+    assert "TK-" in chat.text and "Barang rusak/cacat" in chat.text
+    assert chat.last_info.handoff is True
+    number = chat.last_info.ticket_id
+    assert number and number.startswith("TK-2026-")
+    ticket = await bot.tickets.get(number)
+    assert (ticket.category, ticket.priority, ticket.team, ticket.source) == ("damaged", "high", "gudang", "complaint")
+    assert ticket.order_number == order.number
+    assert "sobek" in ticket.summary and "/widget/uploads/sobek123.jpg" in ticket.summary
+    assert ticket.first_response_due_at - ticket.created_at == timedelta(minutes=60)
+    assert ticket.resolution_due_at - ticket.created_at == timedelta(hours=24)
+    conversation = await bot.store.open_conversation("rest", "sari", None)
+    assert conversation.status == "waiting_for_agent"
+    # The customer keeps sending details while waiting: no second ticket.
+    await chat.say("ini fotonya juga kak")
+    assert len(await bot.tickets.list(customer_id=ticket.customer_id)) == 1
+
+
+async def test_anger_and_fraud_words_raise_the_priority(bot):
+    chat = bot.customer("marah")
+    await chat.say("saya mau komplain, paket belum sampai udah 2 minggu, kecewa banget")
+    await chat.say("lewati")
+    await chat.say("lewati")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert (ticket.category, ticket.priority, ticket.priority_reasons) == ("late_delivery", "high", ("angry_words",))
+
+    scam = bot.customer("scam")
+    await scam.say("ini penipuan ya, saya komplain uang saya sudah transfer barang tidak dikirim")
+    await scam.say("lewati")
+    await scam.say("lewati")
+    ticket = await bot.tickets.get(scam.last_info.ticket_id)
+    assert ticket.priority == "urgent" and ticket.priority_reasons == ("fraud_words",)
+
+
+async def test_late_parcels_outside_java_go_to_that_team_and_an_online_agent_gets_it(bot):
+    agent_id = await make_agent(bot, "yoga", ["pengiriman_luar_jawa"])
+    order = await place(bot, sender="medan")
+    # The order goes to Medan (Sumatra).
+    from sqlalchemy import update
+
+    from bot.store.models import orders
+
+    await bot.store.write(lambda conn, now: conn.execute(update(orders).where(orders.c.number == order.number).values(city="Medan")))
+    chat = bot.customer("medan")
+    await chat.say("komplain kak, paket saya belum sampai sudah seminggu")
+    await chat.press(order.number)
+    await chat.say("lewati")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket.team == "pengiriman_luar_jawa" and ticket.assignee_id == agent_id
+    assert "sudah memegang tiketnya" in chat.text
+
+
+async def test_a_request_for_a_person_becomes_a_ticket_with_the_expected_wait(bot, monkeypatch):
+    chat = bot.customer("orang")
+    await chat.say("kak baju yang saya terima warnanya beda sama foto")
+    await chat.say("mau ngobrol sama admin aja")
+    assert chat.last_info.handoff is True
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket.source in ("handoff", "offline") and ticket.category == "wrong_item"
+    assert "warnanya beda" in ticket.summary
+    assert ("menit" in chat.text) or ("online lagi" in chat.text)
+
+
+async def test_agents_edits_are_audited_and_sla_follows_priority(bot):
+    chat = bot.customer("audit")
+    await chat.say("komplain min, kemeja yang saya terima jahitannya lepas")
+    await chat.say("lewati")
+    await chat.say("lewati")
+    number = chat.last_info.ticket_id
+    ticket = await bot.tickets.update(number, "agent:rina", priority="urgent", status="pending")
+    assert ticket.first_response_due_at - ticket.created_at == timedelta(minutes=15)
+    await bot.tickets.agent_replied(ticket.conversation_id, "agent:rina")
+    ticket = await bot.tickets.update(number, "agent:rina", status="resolved")
+    assert ticket.resolved_at is not None and ticket.first_response_at is not None
+    fields = [(e.actor, e.field, e.old_value, e.new_value) for e in ticket.events]
+    assert ("agent:rina", "priority", "high", "urgent") in fields
+    assert ("agent:rina", "status", "open", "pending") in fields
+    assert ("agent:rina", "status", "pending", "resolved") in fields
+    assert any(f[1] == "first_response_at" for f in fields)
+    assert not ticket.first_response_breached(ticket.first_response_at)
