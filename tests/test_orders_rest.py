@@ -187,3 +187,16 @@ def test_unpaid_orders_cancel_themselves_with_a_reminder_first(shop_server):
     # The customer checks and sees it; the stock came back.
     late.say(f"cek pesanan {number}")
     assert "Dibatalkan" in late.text
+
+
+def test_cancel_midway_and_an_faq_in_between_over_rest(shop_server):
+    rina = RestCustomer(shop_server.base, "rina-rest")
+    rina.say("mau pesan tas rotan")
+    rina.say("berapa lama pengiriman ke surabaya?")
+    assert "hari" in rina.text  # the FAQ answer...
+    assert "Tas Rotan Bulat" in rina.replies[-1]["text"]  # ...then the order's question again
+    rina.say("batal")
+    assert "dibatalkan" in rina.text
+    rina.say("halo kak")
+    assert "Halo" in rina.text  # back to normal chat, no flow question
+    assert admin(shop_server.base, "GET", "/api/admin/orders?limit=200").get("orders") is not None

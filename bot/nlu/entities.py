@@ -142,6 +142,11 @@ _TIME_WORDS = (
     r"|years?|times|ribu|rb|juta|jt|ratus|puluh|belas|k\b|persen|%|tahunan|an\b|kg|gram|gr|cm|meter|m\b"
 )
 _ORDER_VERBS = r"beli|pesan|pesen|order|ambil|mau|minta|checkout|co|buy|want|need|get|take|add"
+# Everyday shop-chat words that are never a typo of a product word ("pesan" is not "pesta").
+_NO_FUZZY = frozenset(
+    "pesan pesen beli order ambil minta mau harga berapa kirim ongkir bayar transfer stok stock "
+    "warna ukuran size ready masih tanya dong kakak".split()
+)
 
 _SIZE_CANON = {
     "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "2xl": "XXL", "xxxl": "XXXL",
@@ -341,7 +346,7 @@ class _ProductIndex:
         for form in forms:
             if form in self.by_token:
                 found[form] = 1.0
-            if len(form) >= 4 and not form.isdigit():
+            if len(form) >= 4 and not form.isdigit() and form not in _NO_FUZZY:
                 for cand, score, _ in process.extract(
                     form, self.vocab, scorer=fuzz.ratio, score_cutoff=80, limit=None
                 ):
