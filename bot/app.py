@@ -41,4 +41,8 @@ def create_app(settings: Settings, shop: ShopData) -> web.Application:
     pages.add_routes(app, shop)
     # --- Telegram (bot/handlers/telegram.py): webhook route and channel life cycle ---
     telegram_channel.setup(app, settings, RUNTIME)
+    # --- agent console (agent_console/): /console/ pages, API, live socket; its hub's life cycle ---
+    import agent_console
+
+    agent_console.setup(app, RUNTIME)
     return app

@@ -447,6 +447,12 @@ class WidgetConnection:
         assert self.conversation_id is not None
         await self.service.store.save_rating(self.conversation_id, score, comment or None)
         await self.send({"type": "saved", "what": "rating"})
+        # -- agent console: show the rating live (the widget itself ignores this event) --
+        with contextlib.suppress(Exception):
+            await self.service.bus.publish(
+                conversation_topic(self.conversation_id),
+                {"type": "rating", "conversation_id": self.conversation_id, "score": score, "comment": comment or None},
+            )
 
     async def on_typing(self, data: dict[str, Any]) -> None:
         now = time.monotonic()

@@ -587,3 +587,118 @@ tickets = Ticket.__table__
 ticket_events = TicketEvent.__table__
 team_members = TeamMember.__table__
 agent_presence = AgentPresence.__table__
+
+
+# ---------------------------------------------------------------------------
+# Agent console (agent_console/): staff sessions, who holds which
+# conversation, private notes, canned responses, saved inbox views and the log
+# of what agents did to conversations. Migration 0006.
+# ---------------------------------------------------------------------------
+
+CANNED_LANG_CHECK = "lang IS NULL OR lang IN ('id', 'en')"
+
+
+class ConsoleSession(Base):
+    """A logged-in console tab's session. ``id`` is the SHA-256 of the cookie's token
+    (a stolen database does not yield usable cookies); ``csrf_token`` must accompany
+    every state-changing request of the session."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Id, ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+
+class ConversationAssignment(Base):
+    """Which agent (and/or team) holds a conversation; no row = unassigned. ``team`` is a
+    team id of the data dir's ``tickets.yml`` (see :class:`TeamMember`)."""
+
+    __tablename__ = "conversation_assignments"
+
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    agent_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    team: Mapped[str | None] = mapped_column(String(64), index=True)
+    assigned_by: Mapped[int | None] = mapped_column(Id)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationNote(Base):
+    """An agent's private note on a conversation; never sent to the customer."""
+
+    __tablename__ = "conversation_notes"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CannedResponse(Base):
+    """A ready answer agents insert with a shortcut; ``{placeholders}`` are filled per
+    conversation. ``lang`` NULL means any language."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (CheckConstraint(CANNED_LANG_CHECK, name="lang"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    shortcut: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(5))
+    updated_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SavedView(Base):
+    """An agent's named inbox filter (view, status, channel, category, priority...)."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (UniqueConstraint("agent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Id, ForeignKey("agents.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationAction(Base):
+    """What an agent did to a conversation (took over, transferred, resolved...), and when."""
+
+    __tablename__ = "conversation_actions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("agents.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(NullableJson)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+console_sessions = ConsoleSession.__table__
+conversation_assignments = ConversationAssignment.__table__
+conversation_notes = ConversationNote.__table__
+canned_responses = CannedResponse.__table__
+saved_views = SavedView.__table__
+conversation_actions = ConversationAction.__table__
+
+# The inbox lists conversations by status (those needing people first) and the
+# reports by time; both without scanning every conversation.
+Index("ix_conversations_status_last_message_at", conversations.c.status, conversations.c.last_message_at)
+Index("ix_conversations_created_at", conversations.c.created_at)
