@@ -256,7 +256,12 @@ class Dialogue:
         run.action = f"{FLOW_PREFIX}{flow_def.name}"
         seeds = self._seeds(run, flow_def)
         if seeds:
+            before = len(run.messages)
             await self._act(run, VALIDATE, flow, [SlotSet(name, value) for name, value in seeds.items()])
+            waiting = self._next_slot(flow_def, flow)
+            if waiting in seeds and any(m.get("buttons") for m in run.messages[before:]):
+                flow["requested"] = waiting  # "which of these?" with buttons already asks it
+                return
         await self._advance(run, flow)
 
     def _unavailable(self, run: _Run, flow_def: FlowDef) -> dict[str, Any] | None:
@@ -312,7 +317,7 @@ class Dialogue:
             await self._act(run, "action_handoff")
             return
         digression = self._digression(turn.parse, flow_def)
-        if digression and slot.type in FREE_TEXT_TYPES and (_QUESTION.search(turn.message.text) or digression.startswith(FLOW_PREFIX)):
+        if digression and slot.type in FREE_TEXT_TYPES and _QUESTION.search(turn.message.text):
             await self._digress(run, flow, digression)
             return
         before = len(run.messages)

@@ -112,6 +112,17 @@ def is_cancel(text: str) -> bool:
     return raw in _CANCEL
 
 
+# Words that do not occur in names but do in requests ("cek pesanan saya dong").
+_NOT_NAME_WORDS = {
+    "saya", "aku", "kak", "kakak", "min", "admin", "mau", "ingin", "pesan", "pesanan", "order", "cek", "cekin",
+    "dong", "deh", "ya", "yg", "yang", "tidak", "gak", "ga", "nggak", "sudah", "udah", "belum", "bayar",
+    "transfer", "status", "kirim", "ongkir", "harga", "berapa", "apa", "gimana", "bagaimana", "tolong",
+    "batal", "bisa", "ada", "dan", "atau", "di", "ke", "dari", "untuk", "buat", "the", "my", "i", "want",
+    "to", "is", "what", "how", "please", "order", "check", "cancel", "help", "halo", "hai", "hello", "hi",
+    "terima", "kasih", "makasih", "thanks",
+}
+
+
 def clean_name(text: str) -> str | None:
     """A person's name as given ("budi santoso" → "Budi Santoso"); None when it is not a name."""
     raw = _SPACES.sub(" ", text.strip())
@@ -121,5 +132,7 @@ def clean_name(text: str) -> str | None:
     if not re.fullmatch(r"[^\W\d_]+(?:[ .,'\-][^\W\d_]*)*\.?", raw):
         return None
     if sum(ch.isalpha() for ch in raw) < 2:
+        return None
+    if any(w in _NOT_NAME_WORDS for w in re.findall(r"\w+", raw.lower())):
         return None
     return raw if any(ch.isupper() for ch in raw) else raw.title()

@@ -80,6 +80,7 @@ HUMAN_HANDOFF = "human_handoff"
 ADDRESS_TERMS = frozenset({"kak"})
 CONFIDENT_SHORT = 0.9
 PRODUCT_SEARCH = "product_search"
+PLACE_ORDER = "place_order"
 CATALOG_ENTITIES = frozenset({"product", "size", "color"})
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
@@ -167,6 +168,7 @@ class NluModel:
         self.cache_key: str | None = None
         self.train_report: dict[str, float] = {}
         self._extractor = None
+        self._category_words: frozenset[str] | None = None
 
     # The entity extractor is rebuilt after unpickling (it is cheap and may
     # hold compiled state that does not pickle well).
@@ -191,6 +193,17 @@ class NluModel:
 
             self._extractor = EntityExtractor(self.products)
         return self._extractor
+
+    def _names_category(self, text: str) -> bool:
+        """Whether the message names one of the catalog's categories ("dress", "kemeja", "tas")."""
+        if not self.products:
+            return False
+        if getattr(self, "_category_words", None) is None:  # (models pickled before it existed)
+            from bot.catalog import CATEGORY_WORDS
+
+            words = {p.category.lower() for p in self.products}
+            self._category_words = frozenset(words | {w for c in words for w in CATEGORY_WORDS.get(c, ())})
+        return not self._category_words.isdisjoint(text.lower().split())
 
     def _entities(self, text: str) -> tuple[Entity, ...]:
         ex = self.extractor
@@ -254,7 +267,7 @@ class NluModel:
             if self.faq_index is None or self.combiner is None:
                 intent, ranking, suggestions = self._stage_a_result(decision, p)
             else:
-                names_product = any(e.entity in CATALOG_ENTITIES for e in entities)
+                names_product = any(e.entity in CATALOG_ENTITIES for e in entities) or self._names_category(text)
                 intent, ranking, suggestions = self._combined(analysis, decision, p, names_product)
         return ParseResult(
             text=text,
@@ -289,11 +302,12 @@ class NluModel:
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
         # A product question naming a catalog product, size or colour ("ada dress merah
-        # size S?") is a catalog search rather than the generic FAQ about stock or sizes.
+        # size S?") is a catalog search rather than the generic FAQ about stock or sizes;
+        # "mau pesan dress batik" is an order, not the FAQ about materials.
         if (
             choice == FAQ
             and names_product
-            and stage_a_intent == PRODUCT_SEARCH
+            and stage_a_intent in (PRODUCT_SEARCH, PLACE_ORDER)
             and r[INTENT] >= 0.5 * r[FAQ]
         ):
             choice = INTENT
