@@ -200,3 +200,29 @@ def test_cancel_midway_and_an_faq_in_between_over_rest(shop_server):
     rina.say("halo kak")
     assert "Halo" in rina.text  # back to normal chat, no flow question
     assert admin(shop_server.base, "GET", "/api/admin/orders?limit=200").get("orders") is not None
+
+
+def test_two_customers_race_for_the_last_unit_over_http(shop_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    racers = [RestCustomer(shop_server.base, f"racer-{i}") for i in range(2)]
+    for racer in racers:
+        racer.say("mau pesan kemeja parang")
+        racer.press("XXL · coklat")  # one unit in the demo catalog
+        racer.say("1")
+        racer.press("Lanjut")
+        racer.say("Dewi Lestari")
+        racer.say("081377788899")
+        racer.say("Jl. Mawar No. 1, Kecamatan Coblong")
+        racer.say("Bandung")
+        racer.press("JNE")
+        racer.press("Transfer bank")
+        assert "Mohon dicek" in racer.text
+    double_click = RestCustomer(shop_server.base, "racer-0")  # the first one's second click
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda r: r.say("/affirm"), [racers[0], racers[1], double_click]))
+    won = {r.sender for r in (*racers, double_click) if "Nomor pesanan" in r.text}
+    assert len(won) == 1
+    orders = admin(shop_server.base, "GET", "/api/admin/orders?limit=200")["orders"]
+    mine = [o for o in orders if o["customer_name"] == "Dewi Lestari"]
+    assert len(mine) == 1
