@@ -225,6 +225,7 @@ def render(
         csrf=session.csrf_token if session else "",
         when=when,
         shop_name=console.shop_name,
+        tz=console.settings.timezone,
         path=request.path,
         **context,
     )

@@ -244,7 +244,10 @@ class Console:
         return await self._act(staff, conversation_id, cq.release)
 
     async def resolve(self, staff: cq.StaffRecord, conversation_id: int) -> cq.ActionResult:
-        return await self._act(staff, conversation_id, cq.resolve)
+        result = await self._act(staff, conversation_id, cq.resolve)
+        if result.changed:
+            await self.tickets.resolved(conversation_id, staff)
+        return result
 
     async def set_status(self, staff: cq.StaffRecord, conversation_id: int, status: str) -> cq.ActionResult:
         """The status select: each status is one of the actions above."""

@@ -94,6 +94,16 @@ class TicketBridge:
 
         await self._safely("assigned", call)
 
+    async def resolved(self, conversation_id: int, staff: "StaffRecord") -> None:
+        """The agent resolved the conversation: its active ticket is resolved with it."""
+
+        async def call() -> None:
+            ticket = await self.desk.for_conversation(conversation_id)
+            if ticket is not None:
+                await self.desk.update(ticket.number, _actor(staff), status="resolved")
+
+        await self._safely("resolved", call)
+
     async def set_fields(self, conversation_id: int, staff: "StaffRecord", **changes: str) -> bool:
         """Change the active ticket's category and/or priority; False when there is none."""
 

@@ -49,10 +49,24 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // Times in the shop's time zone, like the server-rendered ones ("22/11 14.05").
+  var timeFormat = null;
+  try {
+    timeFormat = new Intl.DateTimeFormat("en-GB", {
+      timeZone: body.getAttribute("data-tz") || undefined,
+      day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+    });
+  } catch (e) { timeFormat = null; }
+
   function shortTime(iso) {
     if (!iso) return "—";
     var d = new Date(iso);
     if (isNaN(d.getTime())) return "—";
+    if (timeFormat) {
+      var parts = {};
+      timeFormat.formatToParts(d).forEach(function (p) { parts[p.type] = p.value; });
+      return parts.day + "/" + parts.month + " " + parts.hour + "." + parts.minute;
+    }
     return pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + " " + pad(d.getHours()) + "." + pad(d.getMinutes());
   }
 
