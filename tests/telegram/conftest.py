@@ -306,6 +306,16 @@ class TgUser:
     def received(self) -> list[str]:
         return self.fake.texts(self.chat_id)
 
+    def wait_text(self, pattern: str, timeout: float = 45.0) -> str:
+        """Wait for a message containing ``pattern``; everything received so far counts as seen."""
+        import re
+
+        found = self.fake.wait_for(
+            lambda: [t for t in self.received() if re.search(pattern, t)], timeout, f"a message matching {pattern!r}"
+        )
+        self.seen = len(self.fake.sent(self.chat_id))
+        return found[-1]
+
 
 def tiny_png(width: int = 2, height: int = 2) -> bytes:
     """A valid PNG, a few dozen bytes."""
