@@ -356,6 +356,8 @@
         statusBadge.textContent = STATUS[status] || status;
       }
       if (agentLabel && newAgentId !== undefined) agentLabel.textContent = agentName ? "ditangani " + agentName : "belum ada agen";
+      var select = document.querySelector('form[data-action="status"] select[name="status"]');
+      if (select) select.value = status;
       var mine = status === "with_agent" && agentId === ME.id;
       toggle("take", status === "resolved" || mine);
       toggle("release", status !== "with_agent" && !(status === "waiting_for_agent" && agentId));
