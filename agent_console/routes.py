@@ -332,15 +332,15 @@ def _action(handler: Handler, *, admin: bool = False) -> Handler:
             code = str(exc)
             message = "Pesan terlalu panjang." if code == "too_long" else "Teksnya masih kosong."
             return _failure(request, session, wants_json, 400, "invalid_text", message)
-        except (InvalidInput, accounts.AccountError, ValueError) as exc:
-            return _failure(request, session, wants_json, 400, "invalid_field", str(exc),
-                            field=getattr(exc, "field", None))
         except OrderNotFound:
             return _failure(request, session, wants_json, 404, "order_not_found", "Pesanan tidak ditemukan.")
-        except InvalidTransition as exc:
+        except InvalidTransition as exc:  # a ValueError too: before the catch-all below
             return _failure(request, session, wants_json, 409, "invalid_transition",
                             f"Status pesanan {ORDER_STATUS_LABELS.get(exc.status, exc.status)}: tidak bisa diubah begitu.",
                             status=exc.status)
+        except (InvalidInput, accounts.AccountError, ValueError) as exc:
+            return _failure(request, session, wants_json, 400, "invalid_field", str(exc),
+                            field=getattr(exc, "field", None))
         if isinstance(done, web.StreamResponse):
             return done
         if wants_json:
@@ -351,11 +351,11 @@ def _action(handler: Handler, *, admin: bool = False) -> Handler:
 
 
 def _failure(
-    request: web.Request, session: cq.SessionRecord, wants_json: bool, status: int, code: str, message: str, **info: Any
+    request: web.Request, session: cq.SessionRecord, wants_json: bool, http_status: int, code: str, message: str, **info: Any
 ) -> web.Response:
     if wants_json:
-        return web.json_response({"error": code, "message": message, **info}, status=status)
-    return render(request, "error.html", status=status, session=session, title="Tidak bisa", message=message,
+        return web.json_response({"error": code, "message": message, **info}, status=http_status)
+    return render(request, "error.html", status=http_status, session=session, title="Tidak bisa", message=message,
                   back=request.headers.get("Referer") if _same_site_referer(request) else None)
 
 

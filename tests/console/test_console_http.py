@@ -458,3 +458,68 @@ async def test_reports_page(console_server: ConsoleServer) -> None:
         assert status == 200 and '<span class="n">0</span><span>percakapan' in html
         text = unescape(html)
         assert "Respons pertama" in text and "CSAT" in text
+
+
+async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleServer) -> None:
+    from bot.flows.context import shop_name
+    from bot.orders.book import OrderBook
+    from bot.orders.records import NewOrder, PaymentMethod
+    from bot.shopdata.loader import load_shop
+    from bot.store import Store
+    from bot.texts import Texts
+    from tests.orders.conftest import demo_line
+
+    async with new_http() as http:
+        customer = await widget_customer(console_server, http, "Sinta")
+        # An order placed and a payment confirmed in another process (the chat's flows would do this).
+        shop = load_shop(console_server.data)
+        store = await Store.open(console_server.db_url)
+        try:
+            book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)))
+            conversation = await store.open_conversation("widget", customer.visitor_id, "id")
+            order = await book.place(NewOrder(
+                lines=(demo_line(shop),), customer_name="Sinta", phone="081298765432", address="Jl. Solo 1",
+                city="Yogyakarta", courier="jne-reg", courier_name="JNE REG", shipping_cost=10_000,
+                payment_method=PaymentMethod.BANK_TRANSFER, lang="id", channel="widget",
+                external_id=customer.visitor_id, customer_id=conversation.customer_id,
+                conversation_id=conversation.id, source_key=f"console-test-{customer.visitor_id}",
+            ))
+            await book.submit_payment(order.number, bank="BCA", amount=order.total, sender_name="Sinta")
+        finally:
+            await store.close()
+
+        rina = await logged_in(console_server, http, "rina")
+        status, html = await rina.get("/console/admin/orders?status=payment_submitted")
+        assert status == 200 and order.number in html
+        status, html = await rina.get(f"/console/admin/orders/{order.number}")
+        assert status == 200 and "Pembayaran diterima" in html
+        # The conversation page shows the customer's orders to any agent.
+        async with new_http() as other:
+            budi = await logged_in(console_server, other, "budi")
+            status, html = await budi.get(f"/console/conversations/{conversation.id}")
+            assert status == 200 and order.number in html
+            status, body = await budi.post(f"/console/admin/orders/{order.number}/verify-payment", {})
+            assert status == 403
+
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/ship", {"tracking_number": "JNE123"})
+        assert status == 409 and body["status"] == "payment_submitted"
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/verify-payment", {"note": "Terima kasih!"})
+        assert status == 200 and body["order"]["status"] == "paid"
+        paid = await customer.until(lambda e: e["type"] == "message" and order.number in e["text"])
+        assert "sudah kami terima" in paid["text"]
+        # Plain forms work too (no JavaScript): ship, then deliver.
+        status, _, location = await rina.form(
+            f"/console/admin/orders/{order.number}/ship", {"csrf_token": rina.csrf, "tracking_number": "JNE0123456789"}
+        )
+        assert status == 303 and location == f"/console/admin/orders/{order.number}"
+        shipped = await customer.until(lambda e: e["type"] == "message" and "JNE0123456789" in e["text"])
+        assert shipped
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/deliver", {})
+        assert status == 200 and body["order"]["status"] == "delivered"
+        events = console_server.rows(
+            "SELECT e.actor, e.to_status FROM order_events e JOIN orders o ON o.id = e.order_id WHERE o.number = ? ORDER BY e.id",
+            order.number,
+        )
+        assert [(e["actor"], e["to_status"]) for e in events][-3:] == [
+            ("admin:rina", "paid"), ("admin:rina", "shipped"), ("admin:rina", "delivered"),
+        ]
