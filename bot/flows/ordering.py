@@ -14,6 +14,7 @@ from bot.flows import context, slots
 from bot.flows.asking import cart_lines
 from bot.flows.common import lang_of, offer_handoff_buttons
 from bot.flows.context import FlowContext
+from bot.orders.book import InvalidInput
 from bot.orders.records import CartLine, InvalidTransition, NewOrder, OrderRecord, OrderStatus, OutOfStock
 from bot.types import Lang
 
@@ -155,6 +156,9 @@ class ActionConfirmPayment(Action):
             )
         except InvalidTransition as exc:
             dispatcher.utter_message(text=ctx.texts.get(f"flow_payment_when_{_status_group(exc.status)}", lang, number=number))
+            return []
+        except InvalidInput:  # e.g. an order deleted meanwhile; a person sorts it out
+            dispatcher.utter_message(text=ctx.texts.get("flow_payment_when_other", lang, number=number))
             return []
         text = ctx.texts.get("flow_payment_received", lang, number=order.number, amount=rupiah(amount))
         if amount != order.total:
