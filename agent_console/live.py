@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from agent_console import auth
-from bot.bus import Event, conversation_topic
+from bot.bus import Event, RedisBus, conversation_topic
 from bot.store import console_queries as cq
 from bot.types import ConversationStatus
 
@@ -130,7 +130,13 @@ class Hub:
         self.bus = console.bus
         self.sockets: set[AgentSocket] = set()
         self.rows: dict[int, cq.InboxRow] = {}
+        # Followed conversation topics. In-process bus: one cheap subscription each. Redis:
+        # one pattern subscription per worker for every conversation topic, filtered by
+        # ``watched`` (a Redis subscription holds a pool connection; one per conversation
+        # would run the pool dry).
         self.watches: dict[int, asyncio.Task[None]] = {}
+        self.watched: set[int] = set()
+        self._pattern = isinstance(self.bus, RedisBus)
         self.staffed_teams: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = asyncio.Event()
@@ -143,9 +149,13 @@ class Hub:
         self._tasks.append(asyncio.create_task(self._main(subscribed), name="console-hub"))
         self._tasks.append(asyncio.create_task(self._presence_loop(), name="console-presence"))
         await subscribed.wait()
+        if self._pattern:
+            all_subscribed = asyncio.Event()
+            self._tasks.append(asyncio.create_task(self._follow_all(all_subscribed), name="console-hub-conversations"))
+            await all_subscribed.wait()
         for conversation_id in await self.store.read(cq.needing_people):
             await self.watch(conversation_id)
-        rows = await self.store.read(cq.inbox_rows, list(self.watches))
+        rows = await self.store.read(cq.inbox_rows, sorted(self.watched))
         self.rows.update({r.id: r for r in rows})
         self._started.set()
 
@@ -185,6 +195,9 @@ class Hub:
 
     async def watch(self, conversation_id: int) -> None:
         """Follow a conversation's topic (idempotent); returns once subscribed."""
+        self.watched.add(conversation_id)
+        if self._pattern:
+            return
         task = self.watches.get(conversation_id)
         if task is not None and not task.done():
             return
@@ -201,6 +214,7 @@ class Hub:
             return
         if any(conversation_id in s.open for s in self.sockets):
             return
+        self.watched.discard(conversation_id)
         task = self.watches.pop(conversation_id, None)
         if task is not None:
             task.cancel()
@@ -221,6 +235,41 @@ class Hub:
         finally:
             if self.watches.get(conversation_id) is asyncio.current_task():
                 del self.watches[conversation_id]
+                self.watched.discard(conversation_id)
+
+    async def _follow_all(self, subscribed: asyncio.Event) -> None:
+        """Redis: every conversation topic through one pattern subscription."""
+        prefix = getattr(self.bus, "_prefix", "sapa:") + "conversation:"
+        while True:
+            try:
+                pubsub = self.bus.redis.pubsub()  # type: ignore[attr-defined]
+                try:
+                    await pubsub.psubscribe(prefix + "*")
+                    subscribed.set()
+                    while True:
+                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                        if not message or message.get("type") != "pmessage":
+                            continue
+                        try:
+                            conversation_id = int(str(message["channel"])[len(prefix):])
+                        except ValueError:
+                            continue
+                        if conversation_id not in self.watched:
+                            continue
+                        try:
+                            await self._on_conversation_event(conversation_id, json.loads(message["data"]))
+                        except asyncio.CancelledError:
+                            raise
+                        except Exception:
+                            log.exception("console hub: conversation %s event failed", conversation_id)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("console hub: Redis pattern subscription failed; retrying")
+                await asyncio.sleep(1.0)
 
     # -- events ------------------------------------------------------------------------------
 
