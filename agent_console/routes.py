@@ -81,8 +81,8 @@ STATUS_LABELS = {
     "resolved": "Selesai",
 }
 STATUS_FILTERS = [
-    ("open", "Belum selesai"),
     ("people", "Perlu orang"),
+    ("open", "Belum selesai"),
     ("waiting_for_agent", "Menunggu agen"),
     ("with_agent", "Ditangani agen"),
     ("bot", "Bot"),
@@ -475,7 +475,7 @@ def _filters(query: Any, saved: dict[str, Any] | None = None) -> cq.Filters:
         if isinstance(value, str) and value.strip():
             source[key] = value.strip()
     view = source.get("view") if source.get("view") in dict(VIEWS) else "all"
-    status = source.get("status") if source.get("status") in dict(STATUS_FILTERS) else "open"
+    status = source.get("status") if source.get("status") in dict(STATUS_FILTERS) else "people"
 
     def text(key: str, limit: int = 64) -> str | None:
         value = source.get(key)

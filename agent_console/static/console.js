@@ -155,9 +155,9 @@
       if (view === "mine" && r.agent_id !== ME.id) return false;
       if (view === "unassigned" && (r.agent_id !== null || !PEOPLE[r.status])) return false;
       if (view === "teams" && !(r.team && ME.teams.indexOf(r.team) >= 0)) return false;
-      var status = filters.status || "open";
+      var status = filters.status || "people";
       if (status === "open" && r.status === "resolved") return false;
-      if (status === "people" && !PEOPLE[r.status]) return false;
+      if (status === "people" && !PEOPLE[r.status] && !r.ticket_number) return false;
       if (STATUS[status] && r.status !== status) return false;
       if (filters.channel && r.channel !== filters.channel) return false;
       if (filters.category && r.category !== filters.category) return false;

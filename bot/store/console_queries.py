@@ -169,11 +169,12 @@ class Holder:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """An inbox query. ``view``: mine | unassigned | teams | all; ``status``: open (not
-    resolved) | people (waiting or with an agent) | any | one status."""
+    """An inbox query. ``view``: mine | unassigned | teams | all; ``status``: people
+    (waiting for or with an agent, or with an active ticket: the default) | open (not
+    resolved) | any | one status."""
 
     view: str = "all"
-    status: str = "open"
+    status: str = "people"
     channel: str | None = None
     category: str | None = None
     priority: str | None = None
@@ -375,6 +376,8 @@ _ROW_COLUMNS = (
     conversations.c.csat_score,
 )
 
+_WITH_ACTIVE_TICKET = select(tickets.c.conversation_id).where(tickets.c.status.in_(ACTIVE_TICKET))
+
 _STATUS_RANK = case(
     (conversations.c.status == ConversationStatus.WAITING_FOR_AGENT, 0),
     (conversations.c.status == ConversationStatus.WITH_AGENT, 1),
@@ -415,7 +418,8 @@ def inbox(conn: Connection, staff: StaffRecord, filters: Filters, limit: int = I
     if status == "open":
         query = query.where(conversations.c.status != ConversationStatus.RESOLVED)
     elif status == "people":
-        query = query.where(conversations.c.status.in_(PEOPLE))
+        # Both sides indexed (status; the primary key), so no scan of every bot conversation.
+        query = query.where(or_(conversations.c.status.in_(PEOPLE), conversations.c.id.in_(_WITH_ACTIVE_TICKET)))
     elif status in ConversationStatus.ALL:
         query = query.where(conversations.c.status == status)
     if filters.channel:

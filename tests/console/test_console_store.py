@@ -70,15 +70,16 @@ async def test_inbox_order_views_and_filters(store: Store, clock: FakeClock) -> 
     await act(store, cq.take_over, budi, third)
 
     # Waiting ones first, oldest handoff first; then with an agent; then the bot's.
-    assert await ids(store, budi) == [first, second, third, bot_only.id]
+    assert await ids(store, budi, status="open") == [first, second, third, bot_only.id]
+    assert await ids(store, budi) == [first, second, third]  # by default: those that need a person
     assert await ids(store, budi, view="mine") == [third]
     assert await ids(store, budi, view="unassigned") == [first, second]
     assert await ids(store, budi, view="teams") == []
     assert await ids(store, budi, status="people") == [first, second, third]
     assert await ids(store, budi, status="bot") == [bot_only.id]
-    assert await ids(store, budi, channel="telegram") == [second, bot_only.id]
-    assert await ids(store, budi, q="55") == [bot_only.id]
-    assert await ids(store, budi, q="%") == []  # LIKE wildcards are literal
+    assert await ids(store, budi, channel="telegram", status="open") == [second, bot_only.id]
+    assert await ids(store, budi, q="55", status="any") == [bot_only.id]
+    assert await ids(store, budi, q="%", status="any") == []  # LIKE wildcards are literal
 
     [row] = await store.read(cq.inbox_rows, [third])
     assert row.status == "with_agent" and row.agent_id == budi.id and row.agent_name == "Budi"
@@ -98,6 +99,10 @@ async def test_inbox_order_views_and_filters(store: Store, clock: FakeClock) -> 
 
     await store.write(add_ticket)
     assert await ids(store, budi, category="damaged") == [first]
+    # A conversation with an active ticket needs a person even while the bot answers it.
+    await store.write(lambda conn, now_: conn.execute(tickets.update().values(conversation_id=bot_only.id)))
+    assert await ids(store, budi) == [first, second, third, bot_only.id]
+    await store.write(lambda conn, now_: conn.execute(tickets.update().values(conversation_id=first)))
     assert await ids(store, budi, priority="high", view="mine") == [first]
     assert await ids(store, budi, team="gudang") == [first]
     [row] = await store.read(cq.inbox_rows, [first])
