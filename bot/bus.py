@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
 
+# Connections one worker's Redis client may open (see RedisBus.from_url).
+MAX_REDIS_CONNECTIONS = 10_000
+
 
 def conversation_topic(conversation_id: int) -> str:
     """The topic on which a conversation's committed messages and changes are announced."""
@@ -130,7 +133,10 @@ class RedisBus:
     def from_url(cls, url: str) -> "RedisBus":
         import redis.asyncio as aioredis
 
-        return cls(aioredis.from_url(url, decode_responses=True))
+        # Every subscription (an open widget tab, a console hub) holds a pool connection of its
+        # own while it lasts; redis-py caps a pool at 100 connections by default, which refused
+        # a worker's 101st open widget tab (MaxConnectionsError). Redis itself allows 10,000.
+        return cls(aioredis.from_url(url, decode_responses=True, max_connections=MAX_REDIS_CONNECTIONS))
 
     async def publish(self, topic: str, event: Event) -> None:
         await self.redis.publish(self._prefix + topic, json.dumps({**event, "topic": topic}))

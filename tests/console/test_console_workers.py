@@ -80,3 +80,24 @@ async def test_live_updates_cross_workers(two_workers: ConsoleServer) -> None:
                                      and e["seq"] == ack["seq"])
             assert event["text"] == "terima kasih kak, ditunggu ya"
         await asyncio.gather(*(s.close() for s in sockets))
+
+
+async def test_a_worker_holds_more_than_a_hundred_redis_subscriptions() -> None:
+    """Each open widget tab (and each console hub) subscribes on its own; redis-py's default pool
+    of 100 connections once refused the 101st tab of a worker."""
+    if not redis_answers():
+        pytest.skip("Redis is not answering on 127.0.0.1:6379")
+    from contextlib import AsyncExitStack
+
+    from bot.bus import RedisBus
+
+    bus = RedisBus.from_url(REDIS_URL)
+    topic = f"test-many-{id(bus)}"
+    try:
+        async with AsyncExitStack() as stack:
+            subscriptions = [await stack.enter_async_context(bus.subscribe(f"{topic}:{n}")) for n in range(150)]
+            await bus.publish(f"{topic}:149", {"type": "ping"})
+            event = await asyncio.wait_for(subscriptions[149].get(), 10)
+            assert event["type"] == "ping"
+    finally:
+        await bus.close()
