@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
@@ -49,6 +50,7 @@ RECHECK_SESSION_SECONDS = 60.0
 PRESENCE_SECONDS = 60.0
 PRESENCE_TTL_SECONDS = 150  # renewed every PRESENCE_SECONDS while a tab is open
 MAX_FRAME_BYTES = 16 * 1024
+TYPING_EVERY_SECONDS = 1.5  # at most this often per tab, whatever the page sends
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN_ORIGIN = 4403
 
@@ -110,6 +112,7 @@ class AgentSocket:
         self.session = session
         self.staff = session.agent
         self.open: set[int] = set()
+        self.typing_at = 0.0
 
     async def send_raw(self, data: str) -> None:
         if self.ws.closed:
@@ -349,6 +352,9 @@ class Hub:
             await self.watch(conversation_id)
         update = json.dumps({"type": "conversation", "row": row_json(row)}, ensure_ascii=False)
         remove = json.dumps({"type": "remove", "id": conversation_id})
+        for s in self.sockets:  # transferred out of sight: its page stops following it
+            if conversation_id in s.open and not self.visible(s.staff, row):
+                s.open.discard(conversation_id)
         await asyncio.gather(
             *(s.send_raw(update if self.visible(s.staff, row) else remove) for s in tuple(self.sockets)),
             return_exceptions=True,
@@ -361,7 +367,11 @@ class Hub:
 
     async def _to_open(self, conversation_id: int, event: dict[str, Any]) -> None:
         raw = json.dumps(event, ensure_ascii=False)
-        targets = [s for s in tuple(self.sockets) if conversation_id in s.open]
+        row = self.rows.get(conversation_id)
+        targets = [
+            s for s in tuple(self.sockets)
+            if conversation_id in s.open and (row is None or self.visible(s.staff, row))
+        ]
         await asyncio.gather(*(s.send_raw(raw) for s in targets), return_exceptions=True)
 
     def visible(self, staff: cq.StaffRecord, row: cq.InboxRow) -> bool:
@@ -488,6 +498,10 @@ class Hub:
             row = self.rows.get(conversation_id)
             if conversation_id not in socket.open or row is None or row.status != ConversationStatus.WITH_AGENT:
                 return
+            now = time.monotonic()
+            if now - socket.typing_at < TYPING_EVERY_SECONDS:
+                return
+            socket.typing_at = now
             await self.bus.publish(
                 conversation_topic(conversation_id),
                 {"type": "typing", "conversation_id": conversation_id, "who": "agent", "on": bool(data.get("on", True))},
