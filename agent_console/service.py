@@ -149,6 +149,7 @@ class Console:
             "joined": self.texts.get("console_agent_joined", lang, **values),
             "handed_back": self.texts.get("console_handed_back", lang, **values),
             "resolved": self.texts.get("console_resolved", lang, **values),
+            "rate": self.texts.get("console_rate_ask", lang, **values),
             "to_agent": self.texts.get("console_transferred_agent", lang, **values),
             "to_team": self.texts.get("console_transferred_team", lang, **values),
         }

@@ -851,6 +851,12 @@ def release(
     return ActionResult(updated, pushed)
 
 
+# Channels that get the rating request as buttons (the widget shows its own rating card).
+RATING_BUTTON_CHANNELS = ("telegram",)
+# The rating buttons' payload: ``tg:rate:<conversation id>:<score>`` (handled by the channel itself).
+RATING_PAYLOAD = "tg:rate:"
+
+
 @refusable
 def resolve(
     conn: Connection, now: datetime, *, staff: StaffRecord, conversation_id: int, texts: dict[str, str]
@@ -864,10 +870,16 @@ def resolve(
         raise _held_elsewhere(current)
     if current.agent_id is None:
         set_assignment(conn, now, conversation_id, agent_id=staff.id, team=current.team, by=staff.id)
-    updated, pushed = _push(
-        conn, now, conversation, [NewMessage(sender_type="system", text=texts["resolved"], agent_id=staff.id)],
-        ConversationStatus.RESOLVED,
-    )
+    closing = NewMessage(sender_type="system", text=texts["resolved"], agent_id=staff.id)
+    if conversation.channel in RATING_BUTTON_CHANNELS and texts.get("rate"):
+        # Telegram has no rating card like the widget's: the question comes as buttons.
+        closing = NewMessage(
+            sender_type="system",
+            text=texts["resolved"] + "\n" + texts["rate"],
+            agent_id=staff.id,
+            buttons=[{"title": "⭐" * n, "payload": f"{RATING_PAYLOAD}{conversation_id}:{n}"} for n in range(5, 0, -1)],
+        )
+    updated, pushed = _push(conn, now, conversation, [closing], ConversationStatus.RESOLVED)
     _log(conn, now, conversation_id, staff.id, "resolve", previous_status=conversation.status)
     return ActionResult(updated, pushed)
 

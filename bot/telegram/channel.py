@@ -586,8 +586,21 @@ class TelegramChannel:
                 await self._notices(
                     chat, client_id, [("tg_promo_on" if value == "yes" else "tg_promo_declined", None, None)]
                 )
+            elif kind == "rate":
+                await self._rate(chat, value, client_id)
             return
         await self._turn(chat, payload, client_id)
+
+    async def _rate(self, chat: Any, value: str, client_id: str) -> None:
+        """A star pressed under "rate our service": stored with that conversation, if it is this chat's."""
+        conversation_id, _, score = value.partition(":")
+        if not (conversation_id.isdigit() and score in ("1", "2", "3", "4", "5")):
+            return
+        conversation = await self.store.conversation(int(conversation_id))
+        if conversation is None or conversation.channel != CHANNEL or conversation.external_id != str(chat.chat_id):
+            return  # not theirs: nothing to say about someone else's conversation
+        await self.store.save_rating(conversation.id, int(score))
+        await self._notices(chat, client_id, [("tg_rating_thanks", None, None)])
 
     async def _answer_callback(self, query: CallbackQuery) -> None:
         with contextlib.suppress(TelegramError):

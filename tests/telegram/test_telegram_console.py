@@ -163,4 +163,24 @@ async def test_complaint_ticket_and_an_agent_answering_from_the_console(tg: Tele
             conversation_id,
         )
         assert bot_after == [(0,)]
+
+        # Resolved: the chat gets the closing words with star buttons, like the widget's rating card.
+        await console.act(conversation_id, "resolve")
+        await asyncio.to_thread(
+            tg.fake.wait_for,
+            lambda: any("penilaian" in t for t in user.received()),
+            45,
+            "the rating request",
+        )
+        request = next(c for c in reversed(tg.fake.sent(user.chat_id)) if "penilaian" in c.params.get("text", ""))
+        user.press(request, "⭐⭐⭐⭐")
+        await asyncio.to_thread(
+            tg.fake.wait_for,
+            lambda: tg.query("SELECT csat_score FROM conversations WHERE id = ?", conversation_id) == [(4,)],
+            45,
+            "the rating to be stored",
+        )
+        await asyncio.to_thread(
+            tg.fake.wait_for, lambda: any("Terima kasih atas penilaiannya" in t for t in user.received()), 45, "thanks"
+        )
         await ws.close()
