@@ -13,12 +13,10 @@ import time
 from dataclasses import replace
 from typing import Any, Protocol
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Action
 
 from bot import flows, intents, metrics
 from bot.bus import Bus, conversation_topic, message_event
-from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.locks import ConversationLocks
 from bot.nlu.language import detect_language

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import rupiah
+from bot.catalog import find_products, rupiah
 from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.flows.context import FlowContext
@@ -27,7 +27,6 @@ from bot.flows.forms import (
     variant_by_sku,
     variant_label,
 )
-from bot.catalog import find_products
 from bot.shopdata.flows import FlowDef, SlotDef
 from bot.texts import Texts
 from bot.types import Lang
@@ -96,7 +95,7 @@ async def _prompt_parts(
         return {}, ([{"title": known, "payload": CHOICE_PREFIX + known}] if known else [])
     if kind == "courier":
         city = get(_named(flow, "city"))
-        options = await shipping_quotes(None, ctx, city, cart)
+        options = await shipping_quotes(ctx, city, cart)
         weight = max(1, -(-cart_weight(cart) // 1000))
         return {"city": str(city or ""), "weight": str(weight)}, [
             {

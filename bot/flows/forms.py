@@ -21,7 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from bot.catalog import find_products
+from bot.catalog import find_products, rupiah
 from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.flows.context import FlowContext
@@ -29,6 +29,7 @@ from bot.flows.values import clean_name, entity, is_skip, local_phone, parse_amo
 from bot.nlu.entities import EntityExtractor
 from bot.shopdata.flows import FlowDef, SlotDef
 from bot.shopdata.model import Product, Variant
+from bot.texts import Texts
 from bot.types import Lang
 
 CHOICE_PREFIX = "/choose:"
@@ -373,8 +374,6 @@ def variant_buttons(product: Product, stock: dict[str, int], variants: list[Vari
             continue
         title = variant_label(v)
         if v.price and v.price != product.price:
-            from bot.catalog import rupiah
-
             title += f" ({rupiah(v.price)})"
         buttons.append({"title": title, "payload": CHOICE_PREFIX + v.sku})
     return buttons[:10]
@@ -460,7 +459,8 @@ async def _city(a: Answer) -> dict[str, Any] | Rejected:
     return filled
 
 
-async def shipping_quotes(a: Answer | None, ctx: FlowContext, city_name: str | None, cart: list[dict[str, Any]]):
+async def shipping_quotes(ctx: FlowContext, city_name: str | None, cart: list[dict[str, Any]]):
+    """The couriers serving ``city_name`` with their cost for the cart's weight (none without rates)."""
     from bot.orders.shipping import find_city, quotes
 
     rates = getattr(ctx.shop, "shipping", None)
@@ -473,7 +473,7 @@ async def shipping_quotes(a: Answer | None, ctx: FlowContext, city_name: str | N
 @validator("courier")
 async def _courier(a: Answer) -> dict[str, Any] | Rejected:
     city = a.slot_value(a.flow_slot("city") or "city")
-    options = await shipping_quotes(a, a.ctx, city, list(a.slot_value(slots.CART) or []))
+    options = await shipping_quotes(a.ctx, city, list(a.slot_value(slots.CART) or []))
     if not options:
         return {a.slot.name: None, (a.flow_slot("city") or "city"): None}
     chosen = next((q for q in options if q.courier_id == a.choice), None)
@@ -527,8 +527,9 @@ EDITABLE_PARTS = {
 }
 
 
-def edit_buttons(a_texts, lang: Lang) -> list[dict[str, str]]:
-    return [{"title": a_texts.get(f"flow_edit_{part}", lang), "payload": f"{CHOICE_PREFIX}edit-{part}"} for part in EDITABLE_PARTS]
+def edit_buttons(texts: Texts, lang: Lang) -> list[dict[str, str]]:
+    """The summary's "change this" buttons, one per editable part of the order."""
+    return [{"title": texts.get(f"flow_edit_{part}", lang), "payload": f"{CHOICE_PREFIX}edit-{part}"} for part in EDITABLE_PARTS]
 
 
 @validator("confirm")

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store.counters import next_value
 from bot.store.models import agent_presence, agents, messages, team_members, ticket_events, tickets
@@ -291,8 +293,8 @@ def queue_position(conn: Connection, ticket: TicketRecord) -> int:
 
 
 def set_presence(conn: Connection, now: datetime, agent_id: int, online_until: datetime) -> None:
-    insert_fn = _upsert(conn)
-    stmt = insert_fn(agent_presence).values(agent_id=agent_id, online_until=online_until)
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = upsert(agent_presence).values(agent_id=agent_id, online_until=online_until)
     conn.execute(stmt.on_conflict_do_update(index_elements=["agent_id"], set_={"online_until": online_until}))
 
 
@@ -304,16 +306,6 @@ def set_teams(conn: Connection, now: datetime, agent_id: int, teams: list[str]) 
 
 def teams_of(conn: Connection, agent_id: int) -> list[str]:
     return [r.team for r in conn.execute(select(team_members.c.team).where(team_members.c.agent_id == agent_id))]
-
-
-def _upsert(conn: Connection):  # type: ignore[no-untyped-def]
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
 
 
 def _event(conn: Connection, ticket_id: int, at: datetime, actor: str, field: str, old: str | None, new: str | None) -> None:
