@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from bot import intents
@@ -24,6 +25,9 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any], flow_triggers: M
     in a row hands the conversation to a person (inside ``action_fallback``).
     """
     intent = parse.intent.name
+    if _explicit_complaint(parse) and intents.COMPLAINT in flow_triggers:
+        # "mau komplain, kainnya luntur parah": an FAQ about fading would not file the complaint.
+        return FLOW_PREFIX + flow_triggers[intents.COMPLAINT]
     if intents.is_faq(intent):
         # The NLU offers suggestions only when its FAQ match is middling: then a
         # question with buttons beats answering what may be the wrong entry.
@@ -43,3 +47,16 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any], flow_triggers: M
     if parse.suggestions:
         return "action_clarify"
     return "action_fallback"
+
+
+# Words with which a customer says outright that this is a complaint.
+_COMPLAINT_WORDS = re.compile(r"\b(komplain|komplen|complain|complaint|keluhan|mengeluh)\b", re.IGNORECASE)
+# How far down the ranking the complaint intent may be when the customer says "komplain".
+COMPLAINT_SAID_SCORE = 0.2
+
+
+def _explicit_complaint(parse: ParseResult) -> bool:
+    """The customer wrote "komplain" and the NLU also sees a complaint among its top guesses."""
+    if parse.intent.name == intents.COMPLAINT or not _COMPLAINT_WORDS.search(parse.text):
+        return False
+    return any(s.name == intents.COMPLAINT and s.confidence >= COMPLAINT_SAID_SCORE for s in parse.ranking[:3])

@@ -115,3 +115,13 @@ async def test_agents_edits_are_audited_and_sla_follows_priority(bot):
     assert ("agent:rina", "status", "pending", "resolved") in fields
     assert any(f[1] == "first_response_at" for f in fields)
     assert not ticket.first_response_breached(ticket.first_response_at)
+
+
+async def test_saying_komplain_files_a_complaint_even_when_an_faq_is_close(bot):
+    chat = bot.customer("luntur")
+    await chat.say("mau komplain kak, kain batik yang saya beli lunturnya parah")
+    assert "nomor pesanan" in chat.text.lower()  # the complaint flow, not the FAQ about fading
+    await chat.say("lewati")
+    await chat.say("lewati")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket.category == "damaged" and "angry_words" in ticket.priority_reasons
