@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,6 +28,7 @@ def action_server(tmp_path_factory: pytest.TempPathFactory):
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: sanic's worker processes stop with it
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -39,12 +43,14 @@ def action_server(tmp_path_factory: pytest.TempPathFactory):
                 time.sleep(0.3)
         yield base
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:  # sanic's graceful shutdown can stall on a loaded machine
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # a worker process left behind
         log.close()
 
 
