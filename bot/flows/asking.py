@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.catalog import find_products, rupiah
 from bot.flows import context, slots
-from bot.flows.common import lang_of
+from bot.flows.common import identity, lang_of
 from bot.flows.context import FlowContext
 from bot.flows.forms import (
     CHOICE_PREFIX,
@@ -117,7 +117,7 @@ async def _prompt_parts(
     if kind == "bank":
         return {}, [{"title": name, "payload": CHOICE_PREFIX + name} for name in bank_names(ctx)][:8]
     if kind == "order_number":
-        orders = await ctx.orders.for_identity(*_identity(tracker), limit=3) if ctx.orders is not None else []
+        orders = await ctx.orders.for_identity(*identity(tracker), limit=3) if ctx.orders is not None else []
         return {}, [{"title": o.number, "payload": CHOICE_PREFIX + o.number} for o in orders]
     return {}, []
 
@@ -126,10 +126,6 @@ def _named(flow: FlowDef, type_: str) -> str:
     slot = flow.slot_of_type(type_)
     return slot.name if slot else type_
 
-
-def _identity(tracker: Tracker) -> tuple[str, str]:
-    channel, _, external_id = tracker.sender_id.partition(":")
-    return channel, external_id
 
 
 def payment_method_title(method: str, ctx: FlowContext, lang: Lang) -> str:

@@ -8,6 +8,12 @@ from bot.flows import context, slots
 from bot.types import Lang
 
 
+def identity(tracker: Tracker) -> tuple[str, str]:
+    """``(channel, external id)`` of the customer: the engine names trackers ``channel:id``."""
+    channel, _, external_id = tracker.sender_id.partition(":")
+    return channel, external_id
+
+
 def lang_of(tracker: Tracker) -> Lang:
     return "en" if tracker.get_slot(slots.LANG) == "en" else "id"
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.catalog import rupiah
 from bot.flows import context, slots
 from bot.flows.asking import cart_lines
-from bot.flows.common import lang_of, offer_handoff_buttons
+from bot.flows.common import identity, lang_of, offer_handoff_buttons
 from bot.flows.context import FlowContext
 from bot.orders.book import InvalidInput
 from bot.orders.records import CartLine, InvalidTransition, NewOrder, OrderRecord, OrderStatus, OutOfStock
@@ -24,10 +24,6 @@ def _flow_slot(ctx: FlowContext, tracker: Tracker, type_: str) -> Any:
     slot = flow.slot_of_type(type_) if flow else None
     return tracker.get_slot(slot.name if slot else type_)
 
-
-def _identity(tracker: Tracker) -> tuple[str, str]:
-    channel, _, external_id = tracker.sender_id.partition(":")
-    return channel, external_id
 
 
 class ActionPlaceOrder(Action):
@@ -50,7 +46,7 @@ class ActionPlaceOrder(Action):
         if ctx.orders is None:
             dispatcher.utter_message(text=ctx.texts.get("not_available_order", lang), buttons=offer_handoff_buttons(lang))
             return []
-        channel, external_id = _identity(tracker)
+        channel, external_id = identity(tracker)
         cart = [dict(line) for line in tracker.get_slot(slots.CART) or []]
         order = NewOrder(
             lines=tuple(

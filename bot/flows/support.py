@@ -10,16 +10,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.flows import context, slots
-from bot.flows.common import lang_of
+from bot.flows.common import identity, lang_of
 from bot.flows.context import FlowContext
 from bot.handlers.widget_hours import format_next_open
 from bot.tickets.records import NewTicket, TicketRecord
 from bot.types import Lang
 
-
-def _identity(tracker: Tracker) -> tuple[str, str]:
-    channel, _, external_id = tracker.sender_id.partition(":")
-    return channel, external_id
 
 
 async def _order_city(ctx: FlowContext, number: str | None) -> str | None:
@@ -61,7 +57,7 @@ class ActionCreateTicket(Action):
         if ctx.tickets is None:
             dispatcher.utter_message(text=ctx.texts.get("handoff", lang, hours_note=ctx.hours_note(lang)))
             return [SlotSet(slots.HANDOFF, True)]
-        channel, _ = _identity(tracker)
+        channel, _ = identity(tracker)
         order_number = tracker.get_slot("order_number") or None
         photo = tracker.get_slot("photo") or None
         ticket, created = await ctx.tickets.open(
@@ -103,7 +99,7 @@ class ActionHandoffTicket(Action):
         lang = lang_of(tracker)
         hours = ctx.shop.widget.business_hours
         offline = hours is not None and not hours.is_open(ctx.now())
-        channel, _ = _identity(tracker)
+        channel, _ = identity(tracker)
         ticket, _ = await ctx.tickets.open(
             NewTicket(
                 conversation_id=conversation_id,
