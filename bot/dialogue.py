@@ -47,6 +47,11 @@ CONVERSATION_SLOTS = (
     slots.LOOKUP_LOCKED_UNTIL,
     slots.TICKET_ID,
 )
+# Slots of the running flow that are not among its declared slots.
+FLOW_SLOTS = (
+    slots.FLOW, slots.REQUESTED_SLOT, slots.FLOW_ABORT, slots.FLOW_RUN_ID,
+    slots.CART, slots.COURIER_NAME, slots.SHIPPING_COST,
+)
 FLOW = "flow"
 # Stands for the running flow's validation action in :meth:`Dialogue._act`.
 VALIDATE = "validate"
@@ -199,7 +204,10 @@ class Dialogue:
         latest["normalized"] = turn.parse.normalized
         latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in turn.parse.suggestions]
         latest["attachments"] = [{"kind": a.kind, "url": a.url, "name": a.name} for a in turn.message.attachments]
-        values: dict[str, Any] = {k: run.state[k] for k in CONVERSATION_SLOTS if k in run.state}
+        # Every slot an action may read is declared, unset ones as None, as a Rasa
+        # domain does (rasa-sdk logs each read of an undeclared slot).
+        values: dict[str, Any] = {k: run.state.get(k) for k in CONVERSATION_SLOTS}
+        values.update(dict.fromkeys(FLOW_SLOTS))
         values.update(
             {
                 slots.LANG: turn.lang,
@@ -210,6 +218,7 @@ class Dialogue:
             }
         )
         if flow is not None:
+            values.update(dict.fromkeys(s.name for s in self.ctx.shop.flows[flow["name"]].slots))
             values.update(flow["slots"])
             values[slots.FLOW] = flow["name"]
             values[slots.FLOW_RUN_ID] = flow["run_id"]

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
+from bot.nlu.embedding import DIM, embed
 from bot.nlu.normalize import normalize
 from bot.nlu.stem import stem
 from bot.types import Lang
@@ -155,6 +156,7 @@ class FeatureConfig:
     char_weight: float = 1.0
     word_weight: float = 1.0
     concept_weight: float = 0.8
+    embed_weight: float = 1.0  # the pretrained dense view (bot/nlu/embedding.py)
     char_min_df: int = 1
 
 
@@ -163,6 +165,7 @@ class Featurizer:
 
     def __init__(self, config: FeatureConfig | None = None) -> None:
         self.config = config or FeatureConfig()
+        self.dense_from: int | None = None  # first column of the dense embedding block, once fitted
         c = self.config
         self.char = TfidfVectorizer(
             analyzer="char_wb", ngram_range=c.char_range, sublinear_tf=True,
@@ -197,11 +200,14 @@ class Featurizer:
             else:
                 m = vec.transform(texts)
             mats.append(m * weight)
+        if c.embed_weight > 0:
+            mats.append(sp.csr_matrix(embed([a.normalized for a in analyses]) * c.embed_weight))
         return l2_normalize(sp.hstack(mats, format="csr").astype(np.float32))
 
     def fit_transform(self, analyses: Sequence[Analysis]) -> sp.csr_matrix:
         X = self._blocks(analyses, fit=True)
         self._fast = None
+        self.dense_from = X.shape[1] - DIM if self.config.embed_weight > 0 else None
         return X
 
     def transform(self, analyses: Iterable[Analysis]) -> sp.csr_matrix:
@@ -232,12 +238,12 @@ class Featurizer:
                     continue
                 fast.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, weight, offset, doc))
                 offset += len(vec.vocabulary_)
-            fast = (fast, offset)
+            fast = (fast, offset, offset + (DIM if c.embed_weight > 0 else 0))
             self._fast = fast
         return fast
 
     def transform_one(self, analysis: Analysis) -> sp.csr_matrix:
-        parts, width = self._fast_parts()
+        parts, dense_at, width = self._fast_parts()
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         for analyze, vocab, idf, weight, offset, doc in parts:
@@ -254,6 +260,11 @@ class Featurizer:
             v *= weight / np.sqrt((v * v).sum())
             cols.append(idx + offset)
             vals.append(v)
+        if width > dense_at:
+            v = embed([analysis.normalized])[0]
+            nz = np.flatnonzero(v)
+            cols.append(nz + dense_at)
+            vals.append(v[nz].astype(np.float64) * self.config.embed_weight)
         if cols:
             col = np.concatenate(cols)
             val = np.concatenate(vals)

@@ -360,12 +360,15 @@ def _fit_stage_a(data: TrainingSet, feature_config, classifier_config, analyzer:
     analyses = [analyzer.analyze(t) for t in data.texts]
     featurizer = Featurizer(feature_config)
     X = featurizer.fit_transform(analyses)
-    clf = IntentClassifier(classifier_config).fit(X, data.labels, sample_weight=data.sample_weight)
+    clf = IntentClassifier(classifier_config).fit(
+        X, data.labels, sample_weight=data.sample_weight, dense_from=featurizer.dense_from
+    )
     return analyzer, featurizer, clf, X
 
 
 def _stage_a_cv(
-    X, labels: list[str], weights: np.ndarray, classifier_config, folds: int, seed: int = 7
+    X, labels: list[str], weights: np.ndarray, classifier_config, folds: int, seed: int = 7,
+    dense_from: int | None = None,
 ) -> tuple[list[StageAView], list[int], np.ndarray, dict[int, IntentClassifier]]:
     """Out-of-fold stage-A views for stage A's own training examples (and their rows)."""
     labels_arr = np.array(labels, dtype=object)
@@ -383,7 +386,7 @@ def _stage_a_cv(
         if len(test) == 0 or len(set(labels_arr[train])) < 2:
             continue
         clf = IntentClassifier(classifier_config).fit(
-            X[train], list(labels_arr[train]), sample_weight=weights[train]
+            X[train], list(labels_arr[train]), sample_weight=weights[train], dense_from=dense_from
         )
         models[f] = clf
         decisions, probs = clf.decide(X[test])
@@ -410,7 +413,8 @@ def _fit_combiner(model: NluModel, data: TrainingSet, X_a, classifier_config, n_
 
     # stage A's view of every training row, out of fold
     views, kept, fold, fold_models = _stage_a_cv(
-        X_a, data.labels, data.sample_weight, classifier_config, STAGE_A_CV_FOLDS
+        X_a, data.labels, data.sample_weight, classifier_config, STAGE_A_CV_FOLDS,
+        dense_from=model.featurizer.dense_from,
     )
     view_of = dict(zip(kept, views))
     n_a = len(data.labels) - n_faq_rows

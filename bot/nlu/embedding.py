@@ -1,0 +1,52 @@
+"""Pretrained static sentence embeddings: the dense view of a message.
+
+TF-IDF views only know the words of the training data; a pretrained view knows
+that "top up" is close to "add money" and "declined" to "rejected" without an
+example saying so. WordLlama (MIT, ``wordllama`` on PyPI) ships 256-dimensional
+token embeddings distilled from a large language model *inside its wheel*, so
+it works offline, loads in a fraction of a second and embeds a message in
+~30 µs (a table lookup and a mean) — a transformer encoder would cost 10–100x
+the whole parse budget on this CPU-only setup.
+
+The encoder is loaded once per process, lazily, and never pickled with a model.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# The model's first dimensions carry most of its meaning (it is trained
+# Matryoshka-style); 128 of its 256 keep the accuracy on Banking77/CLINC150 and
+# halve the SVM's training time (liblinear's cost grows with the non-zeros).
+DIM = 128
+
+
+@functools.cache
+def _encoder():
+    import wordllama
+    from wordllama import WordLlama
+
+    # The wheel carries its weights and tokenizer, but wordllama looks for the
+    # tokenizer under a "tokenizer/" folder while the wheel has "tokenizers/";
+    # pointing the cache dir at the package finds both, and disable_download
+    # makes sure a missing file fails here instead of trying the network.
+    package = Path(wordllama.__file__).parent
+    return WordLlama.load(cache_dir=package, disable_download=True, dim=256, trunc_dim=DIM)
+
+
+def embed(texts: Sequence[str]) -> np.ndarray:
+    """Unit-length embeddings, one float32 row per text (all zeros for an empty text)."""
+    if not texts:
+        return np.zeros((0, DIM), np.float32)
+    vectors = np.asarray(_encoder().embed(list(texts), norm=False), dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    empty = ~np.isfinite(norms) | (norms < 1e-9)
+    vectors = np.where(empty, 0.0, vectors / np.where(empty, 1.0, norms))
+    return vectors.astype(np.float32, copy=False)
