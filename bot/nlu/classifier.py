@@ -46,7 +46,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from bot.nlu.sparse import row_times
+from bot.nlu.sparse import Row, row_times
 
 T = TypeVar("T")
 
@@ -176,7 +176,9 @@ class IntentClassifier:
         examples = X[order]  # grouped by class
         d = self.dense_from
         return {
-            "coefT": sp.csr_matrix(coef.T),
+            # features x classes, dense: a linear SVM's weights are non-zero for
+            # every feature seen in training, so a sparse copy saves nothing
+            "coef": np.ascontiguousarray(coef.T),
             "inter": inter,
             # the neighbour similarities of the dense block are a BLAS product:
             # through scipy's sparse product they cost ~20x more
@@ -189,12 +191,12 @@ class IntentClassifier:
         }
 
     @staticmethod
-    def _base_scores(base, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    def _base_scores(base, X: sp.csr_matrix | Row) -> tuple[np.ndarray, np.ndarray]:
         one = X.shape[0] == 1  # a live parse: the numpy fast path
         if one:
-            lin = row_times(X.indices, X.data, base["coefT"])[None, :] + base["inter"]
+            lin = (X.data @ base["coef"][X.indices])[None, :] + base["inter"]
         else:
-            lin = (X @ base["coefT"]).toarray() + base["inter"]
+            lin = np.asarray(X @ base["coef"]) + base["inter"]
         knn = np.zeros((X.shape[0], base["n_classes"]), dtype=np.float32)
         cls = base["E_cls"]
         if len(cls):
@@ -445,7 +447,7 @@ class IntentClassifier:
             self.temperature = best_T
 
     # -- prediction --------------------------------------------------------
-    def scores(self, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def scores(self, X: sp.csr_matrix | Row) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lin, knn = self._base_scores(self.base, X)
         return self._combine(lin, knn), lin, knn
 
@@ -455,7 +457,7 @@ class IntentClassifier:
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
-    def decide(self, X: sp.csr_matrix) -> tuple[list[Decision], np.ndarray]:
+    def decide(self, X: sp.csr_matrix | Row) -> tuple[list[Decision], np.ndarray]:
         scores, lin, knn = self.scores(X)
         top = scores.argmax(axis=1)
         if self.meta is not None:

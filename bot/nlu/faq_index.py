@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as l2_normalize
 
-from bot.nlu.sparse import row_times
+from bot.nlu.sparse import Row, row_times, stack
 from bot.nlu.features import Analysis, TextAnalyzer
 from bot.shopdata.model import FaqEntry
 
@@ -73,7 +73,7 @@ class _View:
 
     def transform(self, docs: list[str]) -> sp.csr_matrix:
         if len(docs) == 1:
-            return self.transform_one(docs[0])
+            return self.transform_one(docs[0]).tocsr()
         return l2_normalize(self.vec.transform(docs).astype(np.float32)).tocsr()
 
     def __getstate__(self) -> dict:
@@ -81,7 +81,7 @@ class _View:
         state["_fast"] = None
         return state
 
-    def transform_one(self, doc: str) -> sp.csr_matrix:
+    def transform_one(self, doc: str) -> Row:
         if self._fast is None:
             self._fast = (self.vec.build_analyzer(), self.vec.vocabulary_, self.vec.idf_)
         analyze, vocab, idf = self._fast
@@ -92,14 +92,14 @@ class _View:
                 counts[j] = counts.get(j, 0) + 1
         width = len(vocab)
         if not counts:
-            return sp.csr_matrix((1, width), dtype=np.float32)
+            return Row(np.zeros(0, np.int64), np.zeros(0, np.float32), width)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         order = np.argsort(idx)
         idx = idx[order]
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[order]
         v = (np.log(tf) + 1.0) * idf[idx]
         v /= np.sqrt((v * v).sum())
-        return sp.csr_matrix((v.astype(np.float32), idx, np.array([0, len(idx)])), shape=(1, width))
+        return Row(idx, v.astype(np.float32), width)
 
 
 def _concept_tokens(a: Analysis) -> list[str]:
@@ -111,9 +111,9 @@ class QueryView:
     """A message analysed for the index (the same analysis serves all views)."""
 
     analysis: Analysis
-    char: sp.csr_matrix
-    word: sp.csr_matrix
-    con: sp.csr_matrix
+    char: Row
+    word: Row
+    con: Row
     counts: np.ndarray  # concept-token counts over the index's token vocabulary
     unknown: int  # concept tokens the index has never seen
 
@@ -229,7 +229,7 @@ class FaqIndex:
         state.pop("_transposed", None)  # derived; rebuilt on first use
         return state
 
-    def _similarities(self, Q: sp.csr_matrix, name: str) -> np.ndarray:
+    def _similarities(self, Q: sp.csr_matrix | Row, name: str) -> np.ndarray:
         """``Q @ M.T`` as a dense array, for the matrix attribute ``name``.
 
         The transposes are computed once. A single query (every live parse)
@@ -269,9 +269,9 @@ class FaqIndex:
 
     def _pair_features(
         self,
-        Q_char: sp.csr_matrix,
-        Q_word: sp.csr_matrix,
-        Q_con: sp.csr_matrix,
+        Q_char: sp.csr_matrix | Row,
+        Q_word: sp.csr_matrix | Row,
+        Q_con: sp.csr_matrix | Row,
         Qcounts: np.ndarray,
         unknown: np.ndarray,
         exclude_unit: np.ndarray | None = None,
@@ -335,9 +335,9 @@ class FaqIndex:
             (v,) = views
             return self._pair_features(v.char, v.word, v.con, v.counts[None, :], np.array([v.unknown]))
         return self._pair_features(
-            sp.vstack([v.char for v in views]).tocsr(),
-            sp.vstack([v.word for v in views]).tocsr(),
-            sp.vstack([v.con for v in views]).tocsr(),
+            stack([v.char for v in views]),
+            stack([v.word for v in views]),
+            stack([v.con for v in views]),
             np.vstack([v.counts for v in views]),
             np.array([v.unknown for v in views]),
         )
@@ -386,9 +386,9 @@ class FaqIndex:
             return np.zeros((0, len(self.ids), len(PAIR_FEATURES)), np.float32), z, z
         counts, unknown = self._without_own_tokens(views, units)
         feats = self._pair_features(
-            sp.vstack([v.char for v in views]).tocsr(),
-            sp.vstack([v.word for v in views]).tocsr(),
-            sp.vstack([v.con for v in views]).tocsr(),
+            stack([v.char for v in views]),
+            stack([v.word for v in views]),
+            stack([v.con for v in views]),
             counts, unknown, exclude_unit=np.asarray(units, dtype=np.int64).copy(),
         )
         n_tok = np.array([len(a.canonical) for a in analyses], float)

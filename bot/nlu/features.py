@@ -29,6 +29,7 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from bot.nlu.embedding import DIM, embed
 from bot.nlu.normalize import normalize
+from bot.nlu.sparse import Row
 from bot.nlu.stem import stem
 from bot.types import Lang
 
@@ -213,7 +214,7 @@ class Featurizer:
     def transform(self, analyses: Iterable[Analysis]) -> sp.csr_matrix:
         analyses = list(analyses)
         if len(analyses) == 1:
-            return self.transform_one(analyses[0])
+            return self.transform_one(analyses[0]).tocsr()
         return self._blocks(analyses, fit=False)
 
     # -- single-message fast path ------------------------------------------
@@ -242,7 +243,7 @@ class Featurizer:
             self._fast = fast
         return fast
 
-    def transform_one(self, analysis: Analysis) -> sp.csr_matrix:
+    def transform_one(self, analysis: Analysis) -> Row:
         parts, dense_at, width = self._fast_parts()
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
@@ -273,6 +274,4 @@ class Featurizer:
             val /= np.sqrt((val * val).sum())
         else:
             col, val = np.zeros(0, np.int64), np.zeros(0)
-        return sp.csr_matrix(
-            (val.astype(np.float32), col, np.array([0, len(col)])), shape=(1, width)
-        )
+        return Row(col, val.astype(np.float32), width)

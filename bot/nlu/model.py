@@ -227,8 +227,7 @@ class NluModel:
         return not any(w in vocabulary or w in faq_tokens for w in words)
 
     def _stage_a(self, analysis):
-        X = self.featurizer.transform([analysis])
-        (decision,), probs = self.classifier.decide(X)
+        (decision,), probs = self.classifier.decide(self.featurizer.transform_one(analysis))
         return decision, probs[0]
 
     def _stage_a_result(self, decision, p: np.ndarray) -> tuple[IntentScore, list[IntentScore], tuple[IntentScore, ...]]:
