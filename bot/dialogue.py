@@ -208,6 +208,7 @@ class Dialogue:
         # domain does (rasa-sdk logs each read of an undeclared slot).
         values: dict[str, Any] = {k: run.state.get(k) for k in CONVERSATION_SLOTS}
         values.update(dict.fromkeys(FLOW_SLOTS))
+        values.update(dict.fromkeys(s.name for f in self.ctx.shop.flows.values() for s in f.slots))
         values.update(
             {
                 slots.LANG: turn.lang,
@@ -218,7 +219,6 @@ class Dialogue:
             }
         )
         if flow is not None:
-            values.update(dict.fromkeys(s.name for s in self.ctx.shop.flows[flow["name"]].slots))
             values.update(flow["slots"])
             values[slots.FLOW] = flow["name"]
             values[slots.FLOW_RUN_ID] = flow["run_id"]

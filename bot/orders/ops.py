@@ -232,26 +232,36 @@ def fetch_for_customer(conn: Connection, customer_id: int, limit: int) -> list[O
     return _records(conn, rows)
 
 
+# Built once: a flow asking for an order number or a product reads these on every
+# turn, and building the statement costs more than SQLite running it.
+_SELECT_FOR_IDENTITY = (
+    select(*_ORDER_COLUMNS)
+    .where(
+        (
+            orders.c.customer_id
+            == select(channel_identities.c.customer_id)
+            .where(
+                channel_identities.c.channel == bindparam("channel"),
+                channel_identities.c.external_id == bindparam("external_id"),
+            )
+            .scalar_subquery()
+        )
+        | ((orders.c.channel == bindparam("channel")) & (orders.c.external_id == bindparam("external_id")))
+    )
+    .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_SELECT_AVAILABLE = select(stock_levels.c.sku, stock_levels.c.on_hand, stock_levels.c.reserved).where(
+    stock_levels.c.sku.in_(bindparam("skus", expanding=True))
+)
+
+
 def fetch_for_identity(
     conn: Connection, channel: str, external_id: str, limit: int
 ) -> list[OrderRecord]:
     """Orders of the customer known as ``external_id`` on ``channel`` (from any channel)."""
-    customer = (
-        select(channel_identities.c.customer_id)
-        .where(
-            channel_identities.c.channel == channel,
-            channel_identities.c.external_id == external_id,
-        )
-        .scalar_subquery()
-    )
     rows = conn.execute(
-        select(*_ORDER_COLUMNS)
-        .where(
-            (orders.c.customer_id == customer)
-            | ((orders.c.channel == channel) & (orders.c.external_id == external_id))
-        )
-        .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-        .limit(limit)
+        _SELECT_FOR_IDENTITY, {"channel": channel, "external_id": external_id, "limit": limit}
     ).all()
     return _records(conn, rows)
 
@@ -270,12 +280,8 @@ def fetch_list(
 
 def fetch_available(conn: Connection, skus: list[str]) -> dict[str, int]:
     found = {
-        row.sku: max(0, row.on_hand - row.reserved)
-        for row in conn.execute(
-            select(stock_levels.c.sku, stock_levels.c.on_hand, stock_levels.c.reserved).where(
-                stock_levels.c.sku.in_(skus)
-            )
-        )
+        sku: max(0, on_hand - reserved)
+        for sku, on_hand, reserved in conn.execute(_SELECT_AVAILABLE, {"skus": list(skus)})
     }
     return {sku: found.get(sku, 0) for sku in skus}
 
