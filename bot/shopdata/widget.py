@@ -14,7 +14,7 @@ business_hours:
   offline_message: {id: "... {next_open} ...", en: "..."}
 csat: {enabled: true, question: {id: "...", en: "..."}}
 allowed_origins: []                     # empty = any origin
-limits: {messages_per_minute: 20, messages_per_minute_per_ip: 120, max_chars: 2000,
+limits: {messages_per_minute: 40, messages_per_minute_per_ip: 120, max_chars: 2000,
          upload_max_bytes: 5242880}
 ```
 
@@ -93,7 +93,7 @@ DEFAULT_CSAT_QUESTION = {
 
 @dataclass(frozen=True)
 class WidgetLimits:
-    messages_per_minute: int = 20
+    messages_per_minute: int = 40
     messages_per_minute_per_ip: int = 120
     max_chars: int = 2000
     upload_max_bytes: int = 5 * 1024 * 1024

@@ -448,7 +448,7 @@ def test_rate_limit_is_a_friendly_note(visitor: Visitor) -> None:
     v = visitor
     v.start_chat()
     box = v.loc("textarea.input")
-    for i in range(24):  # the demo allows 20 messages a minute per visitor
+    for i in range(46):  # the demo allows 40 messages a minute per visitor
         box.fill(f"pesan ke-{i + 1}")
         box.press("Enter")
     note = v.loc(".row.system.err").first
