@@ -48,6 +48,10 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
     loop = asyncio.get_running_loop()
     # Training is CPU-bound; a worker thread keeps the loop responsive meanwhile.
     nlu = await loop.run_in_executor(None, load_or_train, shop, settings.cache_dir)
+    # The first parse loads the embedding table and builds the fast paths' lookup
+    # tables (about a second); here it is before the first customer's reply, and
+    # before the freeze below.
+    await loop.run_in_executor(None, nlu.parse, "halo kak, ongkir ke bandung berapa?")
     # The model is hundreds of thousands of long-lived objects; moving them out of
     # the collector's reach keeps full collections (latency spikes) short.
     gc.collect()
