@@ -107,7 +107,7 @@ def test_without_widget_yml_the_defaults_apply(data_dir: Path):
     assert widget.title == {"id": "Chat dengan Toko Uji", "en": "Chat with Toko Uji"}
     assert widget.position == "right" and widget.business_hours is None and widget.allowed_origins == ()
     assert widget.prechat == {"name": "off", "email": "off", "phone": "off"}
-    assert widget.limits == WidgetLimits(20, 120, 2000, 5 * 1024 * 1024)
+    assert widget.limits == WidgetLimits(40, 120, 2000, 5 * 1024 * 1024)
 
 
 def test_one_language_serves_both_and_origins_are_normalized(data_dir: Path):
