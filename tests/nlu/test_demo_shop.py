@@ -59,3 +59,18 @@ def test_faq_questions_in_both_languages(model, text, faq_id):
 )
 def test_questions_naming_catalog_products_search_the_catalog(model, text):
     assert model.parse(text).intent.name == "product_search"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        # "pesanan saya" (my order) is not by itself a question about its status
+        ("mau cek pesanan", "order_status"),
+        ("mau cek orderan", "order_status"),
+        ("mau batalin pesanan", "faq/order-cancel"),
+        ("batalkan pesanan saya", "faq/order-cancel"),
+        ("Kak pesanan saya mau dibatalkan", "faq/order-cancel"),
+    ],
+)
+def test_checking_an_order_is_not_cancelling_it(model, text, intent):
+    assert model.parse(text).intent.name == intent

@@ -174,3 +174,15 @@ def test_slang_dictionary_size_and_shape() -> None:
         assert required in slang, required
     for term in ("gan", "sis", "kak", "min", "kakak"):
         assert term in data["address_terms"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mau batalin pesanan", "mau batalkan pesanan"),
+        ("tolong dibungkusin ya", "tolong dibungkuskan ya"),
+        ("bisa dikecilin ga", "bisa dikecilkan tidak"),
+    ],
+)
+def test_colloquial_in_verbs(text: str, expected: str) -> None:
+    assert normalize(text) == expected
