@@ -4,9 +4,9 @@ TF-IDF views only know the words of the training data; a pretrained view knows
 that "top up" is close to "add money" and "declined" to "rejected" without an
 example saying so. WordLlama (MIT, ``wordllama`` on PyPI) ships 256-dimensional
 token embeddings distilled from a large language model *inside its wheel*, so
-it works offline, loads in a fraction of a second and embeds a message in
-~30 µs (a table lookup and a mean) — a transformer encoder would cost 10–100x
-the whole parse budget on this CPU-only setup.
+it works offline, loads in about a second and embeds a message in ~20 µs (a
+table lookup and a sum), where a transformer encoder would cost 10–100x the
+whole parse budget on a CPU-only server.
 
 The encoder is loaded once per process, lazily, and never pickled with a model.
 """
@@ -45,7 +45,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 
     WordLlama's own ``embed`` pads a batch and averages under a mask; one text
     at a time is the same sum of token vectors (the length cancels in the
-    normalization) at a third of the cost for a single live message.
+    normalization) at two thirds of the cost for a single live message.
     """
     tokenizer, table = _model()
     out = np.zeros((len(texts), DIM), np.float32)

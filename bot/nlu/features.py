@@ -1,4 +1,4 @@
-"""Text → features: normalization, stemming, bilingual concepts, TF-IDF blocks.
+"""Text → features: normalization, stemming, bilingual concepts, TF-IDF and embedding blocks.
 
 One message is analysed into three views that become three TF-IDF blocks:
 
@@ -11,8 +11,10 @@ One message is analysed into three views that become three TF-IDF blocks:
   (``~ongkir`` for "ongkir", "ongkos kirim", "shipping cost", ...), so an
   English question meets an Indonesian example.
 
+plus a dense block: the normalized text's pretrained embedding
+(``bot/nlu/embedding.py``), which knows words the training data never used.
 The blocks are weighted, stacked and L2-normalized, so a dot product of two
-rows is a cosine similarity.
+rows is a cosine similarity; the dense block comes last (``dense_from``).
 """
 
 from __future__ import annotations
