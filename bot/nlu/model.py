@@ -40,7 +40,7 @@ from bot.nlu.augment import augment
 from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
-from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary
+from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
 from bot.shopdata.model import FaqEntry, NluExample, Product, ShopData
 from bot.types import Entity, IntentScore, Lang, ParseResult
 
@@ -169,6 +169,8 @@ class NluModel:
         self.train_report: dict[str, float] = {}
         self._extractor = None
         self._category_words: frozenset[str] | None = None
+        # a training text's words -> its intent, for texts only one intent uses
+        self.labeled_texts: dict[str, str] = {}
 
     # The entity extractor is rebuilt after unpickling (it is cheap and may
     # hold compiled state that does not pickle well).
@@ -319,11 +321,17 @@ class NluModel:
             and len([w for w in analysis.stems if w not in ADDRESS_TERMS]) <= 2
         ):
             choice = INTENT
+        # Word for word one of stage A's own examples of the intent it picked ("where is
+        # my order", "mau cek pesanan"): someone labeled exactly this message so.
+        exact = stage_a_intent != OOS and self.labeled_texts.get(_words(analysis.normalized)) == stage_a_intent
+        if exact:
+            choice = INTENT
         # a dialogue act ("deny", "greet") or a soft request ("help") from stage A
         # on a message long enough to be a question: the FAQ top-1 when it
         # beats out_of_scope
         if (
-            choice == INTENT
+            not exact
+            and choice == INTENT
             and stage_a_intent in SOFT_INTENTS
             and len(analysis.stems) > SHORT_MESSAGE
             and r[FAQ] >= max(r[OOS_ROUTE], SUGGEST_LOW)  # a real FAQ candidate, not a long "thanks"
@@ -339,7 +347,7 @@ class NluModel:
         if choice == FAQ:
             intent = IntentScore(FAQ_PREFIX + index.ids[faq_order[0]], float(route[FAQ]))
         elif choice == INTENT:
-            intent = IntentScore(stage_a_intent, float(route[INTENT]))
+            intent = IntentScore(stage_a_intent, float(max(route[INTENT], a_view.conf) if exact else route[INTENT]))
         else:
             intent = IntentScore(OOS, float(max(route[OOS_ROUTE], 1.0 - route[FAQ] - route[INTENT] * (stage_a_intent != OOS))))
         rest = sorted((c for c in candidates if c.name != intent.name), key=lambda c: -c.confidence)
@@ -550,10 +558,29 @@ def train_model(
         X_a = sp.vstack([X_a, X_q]).tocsr()
         n_faq_rows = len(questions)
     model.combiner = _fit_combiner(model, data, X_a, classifier_config, n_faq_rows)
+    model.labeled_texts = _unambiguous_examples(analyzer, data.texts, data.labels)
     if model.combiner is None:
         model.faq_index = None
     model.train_seconds = time.perf_counter() - started
     return model
+
+
+def _words(normalized: str) -> str:
+    """The message's words alone: "where is my order?" is the example "where is my order"."""
+    return " ".join(tokenize(normalized))
+
+
+def _unambiguous_examples(analyzer: TextAnalyzer, texts: list[str], labels: list[str]) -> dict[str, str]:
+    """A training text's words -> its intent, for the texts that only one intent uses
+    (FAQ questions, which stage A knows as one pooled class, and out_of_scope left out)."""
+    seen: dict[str, set[str]] = {}
+    for text, label in zip(texts, labels):
+        seen.setdefault(_words(analyzer.analyze(text).normalized), set()).add(label)
+    return {
+        text: label
+        for text, (label, *others) in ((t, sorted(ls)) for t, ls in seen.items())
+        if not others and label not in (FAQ_CLASS, OOS)
+    }
 
 
 def shop_examples(shop: ShopData) -> list[NluExample]:

@@ -67,6 +67,7 @@ def test_questions_naming_catalog_products_search_the_catalog(model, text):
         # "pesanan saya" (my order) is not by itself a question about its status
         ("mau cek pesanan", "order_status"),
         ("mau cek orderan", "order_status"),
+        ("where is my order?", "order_status"),  # a built-in example, word for word
         ("mau batalin pesanan", "faq/order-cancel"),
         ("batalkan pesanan saya", "faq/order-cancel"),
         ("Kak pesanan saya mau dibatalkan", "faq/order-cancel"),
@@ -74,3 +75,16 @@ def test_questions_naming_catalog_products_search_the_catalog(model, text):
 )
 def test_checking_an_order_is_not_cancelling_it(model, text, intent):
     assert model.parse(text).intent.name == intent
+
+
+def test_only_examples_one_intent_uses_count_as_labeled():
+    from bot.nlu.combine import FAQ_CLASS
+    from bot.nlu.features import TextAnalyzer, Vocabulary
+    from bot.nlu.model import _unambiguous_examples
+
+    labeled = _unambiguous_examples(
+        TextAnalyzer(Vocabulary.builtin()),
+        ["Where is my order?", "cek ongkir", "cek ongkir", "bisa cod?", "bisa cod", "halo", "asdf"],
+        ["order_status", FAQ_CLASS, "shipping_cost", "payment", "greet", "greet", "out_of_scope"],
+    )
+    assert labeled == {"where is my order": "order_status", "halo": "greet"}
