@@ -566,8 +566,9 @@ def train_model(
 
 
 def _words(normalized: str) -> str:
-    """The message's words alone: "where is my order?" is the example "where is my order"."""
-    return " ".join(tokenize(normalized))
+    """The message's words alone, without how it addresses the admin: "cek pesanan saya
+    dong?" is the example "cek pesanan saya dong kak"."""
+    return " ".join(w for w in tokenize(normalized) if w not in ADDRESS_TERMS)
 
 
 def _unambiguous_examples(analyzer: TextAnalyzer, texts: list[str], labels: list[str]) -> dict[str, str]:

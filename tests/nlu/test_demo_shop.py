@@ -68,6 +68,7 @@ def test_questions_naming_catalog_products_search_the_catalog(model, text):
         ("mau cek pesanan", "order_status"),
         ("mau cek orderan", "order_status"),
         ("where is my order?", "order_status"),  # a built-in example, word for word
+        ("cek pesanan saya dong", "order_status"),  # ... but for the "kak"
         ("mau batalin pesanan", "faq/order-cancel"),
         ("batalkan pesanan saya", "faq/order-cancel"),
         ("Kak pesanan saya mau dibatalkan", "faq/order-cancel"),
