@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from agent_console import auth
-from bot.bus import Event, RedisBus, conversation_topic
+from bot.bus import CONVERSATION_TOPIC_PREFIX, Event, RedisBus, conversation_topic
 from bot.store import console_queries as cq
 from bot.types import ConversationStatus
 
@@ -242,32 +242,25 @@ class Hub:
 
     async def _follow_all(self, subscribed: asyncio.Event) -> None:
         """Redis: every conversation topic through one pattern subscription."""
-        prefix = getattr(self.bus, "_prefix", "sapa:") + "conversation:"
         while True:
             try:
-                pubsub = self.bus.redis.pubsub()  # type: ignore[attr-defined]
-                try:
-                    await pubsub.psubscribe(prefix + "*")
+                async with self.bus.subscribe_prefix(CONVERSATION_TOPIC_PREFIX) as subscription:  # type: ignore[attr-defined]
                     subscribed.set()
                     while True:
-                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
-                        if not message or message.get("type") != "pmessage":
-                            continue
+                        event = await subscription.get()
+                        topic = str(event.get("topic", ""))
                         try:
-                            conversation_id = int(str(message["channel"])[len(prefix):])
+                            conversation_id = int(topic[len(CONVERSATION_TOPIC_PREFIX):])
                         except ValueError:
                             continue
                         if conversation_id not in self.watched:
                             continue
                         try:
-                            await self._on_conversation_event(conversation_id, json.loads(message["data"]))
+                            await self._on_conversation_event(conversation_id, event)
                         except asyncio.CancelledError:
                             raise
                         except Exception:
                             log.exception("console hub: conversation %s event failed", conversation_id)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await pubsub.aclose()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -25,9 +25,12 @@ Event = dict[str, Any]
 MAX_REDIS_CONNECTIONS = 10_000
 
 
+CONVERSATION_TOPIC_PREFIX = "conversation:"
+
+
 def conversation_topic(conversation_id: int) -> str:
     """The topic on which a conversation's committed messages and changes are announced."""
-    return f"conversation:{conversation_id}"
+    return f"{CONVERSATION_TOPIC_PREFIX}{conversation_id}"
 
 
 def channel_topic(channel: str) -> str:
@@ -149,6 +152,18 @@ class RedisBus:
             yield _RedisSubscription(pubsub)
         finally:
             await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+    @asynccontextmanager
+    async def subscribe_prefix(self, topic_prefix: str) -> AsyncIterator[Subscription]:
+        """Every topic that starts with ``topic_prefix``, through one pattern subscription
+        (one pool connection, however many topics); each event carries its ``topic``."""
+        pubsub = self.redis.pubsub()
+        await pubsub.psubscribe(self._prefix + topic_prefix + "*")
+        try:
+            yield _RedisSubscription(pubsub)
+        finally:
+            await pubsub.punsubscribe()
             await pubsub.aclose()
 
     async def close(self) -> None:

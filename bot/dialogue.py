@@ -128,6 +128,11 @@ class Dialogue:
     def __init__(self, flow_context: FlowContext, actions: dict[str, Action]) -> None:
         self.ctx = flow_context
         self.actions = actions
+        # Every slot an action may read, unset (None), as a Rasa domain declares them:
+        # rasa-sdk logs each read of an undeclared slot.
+        self.unset_slots: dict[str, None] = dict.fromkeys(
+            (*CONVERSATION_SLOTS, *FLOW_SLOTS, *(s.name for f in flow_context.shop.flows.values() for s in f.slots))
+        )
 
     async def respond(self, turn: Turn, state: dict[str, Any]) -> Outcome:
         run = _Run(turn=turn, state=dict(state))
@@ -204,11 +209,8 @@ class Dialogue:
         latest["normalized"] = turn.parse.normalized
         latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in turn.parse.suggestions]
         latest["attachments"] = [{"kind": a.kind, "url": a.url, "name": a.name} for a in turn.message.attachments]
-        # Every slot an action may read is declared, unset ones as None, as a Rasa
-        # domain does (rasa-sdk logs each read of an undeclared slot).
-        values: dict[str, Any] = {k: run.state.get(k) for k in CONVERSATION_SLOTS}
-        values.update(dict.fromkeys(FLOW_SLOTS))
-        values.update(dict.fromkeys(s.name for f in self.ctx.shop.flows.values() for s in f.slots))
+        values: dict[str, Any] = dict(self.unset_slots)
+        values.update({k: run.state[k] for k in CONVERSATION_SLOTS if k in run.state})
         values.update(
             {
                 slots.LANG: turn.lang,

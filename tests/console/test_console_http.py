@@ -449,6 +449,9 @@ async def test_admin_manages_agents(console_server: ConsoleServer) -> None:
 
 async def test_reports_page(console_server: ConsoleServer) -> None:
     async with new_http() as http:
+        # a conversation of its own, so the page has one to count whichever tests ran before
+        customer = await widget_customer(console_server, http)
+        await customer.say("halo kak")
         rina = await logged_in(console_server, http, "rina")
         status, html = await rina.get("/console/admin/reports")
         assert status == 200
