@@ -47,6 +47,7 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
         ("What payment methods do you accept?", "payment-methods"),
         ("bisa cod gak kak", "payment-cod"),
         ("how do I return an item", "order-return-exchange"),
+        ("lupa pw kak", "account-forgot-password"),  # chat shorthand for "password"
     ],
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):
