@@ -139,6 +139,16 @@ class Combiner:
         self._inter = self.model.intercept_
         return self
 
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The names of the features the learned model uses, in :meth:`standardized` order."""
+        mask = getattr(self, "mask_", None)
+        return tuple(n for n, keep in zip(FEATURE_NAMES, mask) if keep) if mask is not None else ()
+
+    def standardized(self, X: np.ndarray) -> np.ndarray:
+        """The used features of ``X`` scaled as in training (for :mod:`bot.nlu.router`)."""
+        return (X[:, self.mask_] - self.mean_) / self.scale_
+
     def proba(self, X: np.ndarray) -> np.ndarray:
         """(n, 3) probabilities of the routes faq, intent, oos."""
         if self.kind == "rule":

@@ -41,6 +41,7 @@ from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
 from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
+from bot.nlu.router import FaqRouter, shipped_router, applies as router_applies
 from bot.shopdata.model import FaqEntry, NluExample, Product, ShopData
 from bot.types import Entity, IntentScore, Lang, ParseResult
 
@@ -89,7 +90,7 @@ FAQ_TEMPERATURE = 0.25
 MODEL_FORMAT = 3
 _CODE_FILES = (
     "features.py", "augment.py", "classifier.py", "model.py", "faq_index.py", "combine.py", "stem.py", "normalize.py",
-    "resources/shop_vocab.txt", "resources/slang_id.yml",
+    "router.py", "resources/shop_vocab.txt", "resources/slang_id.yml", "resources/faq_router.json",
 )
 
 
@@ -163,6 +164,8 @@ class NluModel:
         self.classifier = classifier
         self.faq_index = faq_index
         self.combiner = combiner
+        # FAQ best entry or out_of_scope, learned from other shops' customers (bot/nlu/router.py)
+        self.faq_router: FaqRouter | None = None
         self.products = tuple(products)
         self.train_seconds = train_seconds
         self.cache_key: str | None = None
@@ -280,17 +283,35 @@ class NluModel:
             suggestions=suggestions,
         )
 
-    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False):
+    def _route_inputs(self, analysis, decision, p: np.ndarray):
+        """The combiner's features of one message, its FAQ scores and stage A's view."""
         index = self.faq_index
-        names = self.classifier.classes_
         view = index.query_views([analysis.normalized], [analysis])
         F = index.features(view)
         scores = index.score(F)
         unknown, n_tok = index.query_stats(view)
-        a_view = _stage_a_view(decision, p, names, self.classifier.oos_index)
-        X = combiner_features(scores, F, unknown, n_tok, [a_view])
+        a_view = _stage_a_view(decision, p, self.classifier.classes_, self.classifier.oos_index)
+        return combiner_features(scores, F, unknown, n_tok, [a_view]), scores[0], a_view
+
+    def route_features(self, text: str, lang: Lang | None = None) -> tuple[np.ndarray, str] | None:
+        """The router's inputs for ``text`` (standardized combiner features) and the FAQ's
+        best entry id; ``None`` without a learned combiner. For ``bench/train_faq_router.py``."""
+        if self.faq_index is None or self.combiner is None or not self.combiner.feature_names:
+            return None
+        if lang is None:
+            from bot.nlu.language import detect_language
+
+            lang = detect_language(text)
+        analysis = self.analyzer.analyze(text, lang)
+        decision, p = self._stage_a(analysis)
+        X, s, _ = self._route_inputs(analysis, decision, p)
+        return self.combiner.standardized(X)[0], self.faq_index.ids[int(np.argmax(s))]
+
+    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False):
+        index = self.faq_index
+        names = self.classifier.classes_
+        X, s, a_view = self._route_inputs(analysis, decision, p)
         route = self.combiner.proba(X)[0]
-        s = scores[0]
         faq_order = np.argsort(-s)[:RANKING_SIZE]
         z = (s[faq_order] - s[faq_order[0]]) / FAQ_TEMPERATURE
         faq_p = np.exp(z) / np.exp(z).sum()
@@ -300,6 +321,14 @@ class NluModel:
         bias = 1.0 if stage_a_intent == HUMAN_HANDOFF else FAQ_BIAS
         r = route * np.array([bias, 1.0, 1.0])
         choice = int(np.argmax(r))
+        # FAQ or out_of_scope: the router learned from real customers decides, and its
+        # probability is the FAQ route's confidence from here on.
+        router = getattr(self, "faq_router", None)
+        faq_conf, oos_conf = float(route[FAQ]), float(route[OOS_ROUTE])
+        if router is not None and choice != INTENT:
+            faq_conf = router.probability(self.combiner.standardized(X)[0])
+            oos_conf = 1.0 - faq_conf
+            choice = FAQ if faq_conf >= router.threshold else OOS_ROUTE
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
         # A product question naming a catalog product, size or colour ("ada dress merah
@@ -339,24 +368,24 @@ class NluModel:
             choice = FAQ
         candidates: list[IntentScore] = []
         for j, pj in zip(faq_order, faq_p):
-            candidates.append(IntentScore(FAQ_PREFIX + index.ids[j], float(route[FAQ] * pj)))
+            candidates.append(IntentScore(FAQ_PREFIX + index.ids[j], float(faq_conf * pj)))
         for i in np.argsort(-p)[:RANKING_SIZE]:
             name = str(names[i])
             if name not in (OOS, FAQ_CLASS):
                 candidates.append(IntentScore(name, float(route[INTENT] * p[i])))
         if choice == FAQ:
-            intent = IntentScore(FAQ_PREFIX + index.ids[faq_order[0]], float(route[FAQ]))
+            intent = IntentScore(FAQ_PREFIX + index.ids[faq_order[0]], faq_conf)
         elif choice == INTENT:
             intent = IntentScore(stage_a_intent, float(max(route[INTENT], a_view.conf) if exact else route[INTENT]))
         else:
-            intent = IntentScore(OOS, float(max(route[OOS_ROUTE], 1.0 - route[FAQ] - route[INTENT] * (stage_a_intent != OOS))))
+            intent = IntentScore(OOS, float(max(oos_conf, 1.0 - faq_conf - route[INTENT] * (stage_a_intent != OOS))))
         rest = sorted((c for c in candidates if c.name != intent.name), key=lambda c: -c.confidence)
         if intent.name != OOS:
-            rest.append(IntentScore(OOS, float(route[OOS_ROUTE])))
+            rest.append(IntentScore(OOS, oos_conf))
             rest.sort(key=lambda c: -c.confidence)
         ranking = [intent] + [IntentScore(c.name, min(c.confidence, intent.confidence)) for c in rest[: RANKING_SIZE - 1]]
         suggestions: tuple[IntentScore, ...] = ()
-        if SUGGEST_LOW <= route[FAQ] < SUGGEST_HIGH and choice != INTENT:
+        if SUGGEST_LOW <= faq_conf < SUGGEST_HIGH and choice != INTENT:
             sugg = [c for c in candidates if c.name.startswith(FAQ_PREFIX)][:MAX_SUGGESTIONS]
             suggestions = tuple(sugg)
         return intent, ranking, suggestions
@@ -558,6 +587,8 @@ def train_model(
         X_a = sp.vstack([X_a, X_q]).tocsr()
         n_faq_rows = len(questions)
     model.combiner = _fit_combiner(model, data, X_a, classifier_config, n_faq_rows)
+    if model.combiner is not None and model.combiner.feature_names and router_applies(len(index.q_units), len(index)):
+        model.faq_router = shipped_router(model.combiner.feature_names)
     model.labeled_texts = _unambiguous_examples(analyzer, data.texts, data.labels)
     if model.combiner is None:
         model.faq_index = None
