@@ -17,6 +17,14 @@ def test_derived_form_is_not_its_stems_concept() -> None:
     assert "~servis" not in canon("barangnya baik")
 
 
+def test_addressing_the_admin_means_no_concept() -> None:
+    # "boss", "min order" and "ibu ibu" normalize to the address token ("kak", "kak order"):
+    # as concept terms they tagged every "kak" message as ~owner, ~minimal or ~wanita.
+    assert canon("kak") == ("kak",)
+    assert canon("halo boss") == canon("halo kak") == (*canon("halo"), "kak")
+    assert [c for c in canon("min order brp") if c.startswith("~")] == [c for c in canon("order brp") if c.startswith("~")]
+
+
 def test_bilingual_concepts_meet() -> None:
     for id_text, en_text, concept in (
         ("sepatu saya jamuran", "mould on my shoes", "~jamur"),
