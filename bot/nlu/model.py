@@ -323,7 +323,7 @@ class NluModel:
         choice = int(np.argmax(r))
         # FAQ or out_of_scope: the router learned from real customers decides, and its
         # probability is the FAQ route's confidence from here on.
-        router = getattr(self, "faq_router", None)
+        router = self.faq_router
         faq_conf, oos_conf = float(route[FAQ]), float(route[OOS_ROUTE])
         if router is not None and choice != INTENT:
             faq_conf = router.probability(self.combiner.standardized(X)[0])
