@@ -38,6 +38,7 @@ import numpy as np
 
 from bot.nlu.augment import augment
 from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
+from bot.nlu.emoji import emoji_intent, has_words
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
 from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
@@ -80,6 +81,8 @@ HUMAN_HANDOFF = "human_handoff"
 # What normalize() turns every way of addressing the admin into (kak, min, gan, sis…).
 ADDRESS_TERMS = frozenset({"kak"})
 CONFIDENT_SHORT = 0.9
+# A settled emoji (👍 yes, 👎 no, 🙏 thanks): sure, but below an exact labeled example.
+EMOJI_CONFIDENCE = 0.9
 PRODUCT_SEARCH = "product_search"
 PLACE_ORDER = "place_order"
 CATALOG_ENTITIES = frozenset({"product", "size", "color"})
@@ -262,7 +265,12 @@ class NluModel:
             lang = detect_language(text)
         analysis = self.analyzer.analyze(text, lang)
         entities = self._entities(text)
-        if self._all_words_unknown(analysis):
+        if not has_words(text):
+            # "👍", "😀", "🙏🏽": no words for the classifier, whose guess would be noise.
+            name = emoji_intent(text)
+            intent = IntentScore(name, 1.0 if name == OOS else EMOJI_CONFIDENCE)
+            ranking, suggestions = [intent], ()
+        elif self._all_words_unknown(analysis):
             # "asdfghjkl": nothing the model has ever seen; its scores would be noise.
             intent = IntentScore(OOS, 1.0)
             ranking, suggestions = [intent], ()
