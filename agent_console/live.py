@@ -35,6 +35,7 @@ from aiohttp import WSMsgType, web
 
 from agent_console import auth
 from bot.bus import CONVERSATION_TOPIC_PREFIX, Event, RedisBus, conversation_topic
+from bot.httputil import loads_json
 from bot.store import console_queries as cq
 from bot.types import ConversationStatus
 
@@ -457,7 +458,7 @@ class Hub:
 
     async def _on_frame(self, socket: AgentSocket, raw: str) -> None:
         try:
-            data = json.loads(raw)
+            data = loads_json(raw)
         except ValueError:
             data = None
         if not isinstance(data, dict):

@@ -13,6 +13,20 @@ from bot import metrics
 log = logging.getLogger(__name__)
 
 
+def loads_json(text: str) -> Any:
+    """``json.loads`` that fails only with ``ValueError``, whatever the input.
+
+    The parser recurses once per nesting level, so ``[[[[…`` a few thousand deep
+    raises ``RecursionError``, and an integer of more than 4,300 digits a plain
+    ``ValueError`` without the position details of ``JSONDecodeError``: both are
+    a client's malformed input, not a server fault.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 class BadRequest(Exception):
     """A client mistake, answered as ``{"error": code, "message": ...}``."""
 
@@ -41,9 +55,10 @@ async def read_json_object(request: web.Request, *, max_bytes: int) -> dict[str,
     except UnicodeDecodeError:
         raise BadRequest(400, "invalid_encoding", "Request body is not valid UTF-8.") from None
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except ValueError as exc:
-        raise BadRequest(400, "invalid_json", f"Request body is not valid JSON: {exc.msg}.") from None
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc).split(";")[0]
+        raise BadRequest(400, "invalid_json", f"Request body is not valid JSON: {reason}.") from None
     if not isinstance(data, dict):
         raise BadRequest(400, "invalid_type", "Request body must be a JSON object.")
     return data

@@ -156,6 +156,14 @@ async def test_out_of_scope_parse(demo_server: RunningServer):
         ({"sender": "a", "message": "a\u0000b"}, 400, "invalid_text"),
         (b'{"sender": "a", "message": "\\ud800"}', 400, "invalid_text"),
         (b'{"sender": "a", "message": "' + b"x" * 70000 + b'"}', 413, "payload_too_large"),
+        # Within 64 KB but thousands of levels deep: the parser's recursion limit, not a 500.
+        pytest.param(b"[" * 30000 + b"]" * 30000, 400, "invalid_json", id="deep-array"),
+        pytest.param(b'{"a":' * 1500 + b"1" + b"}" * 1500, 400, "invalid_json", id="deep-object"),
+        # An integer past Python's 4,300-digit conversion limit.
+        pytest.param(
+            b'{"sender": "a", "message": "hi", "metadata": {"message_id": 1' + b"0" * 5000 + b"}}", 400, "invalid_json",
+            id="5000-digit-int",
+        ),
     ],
 )
 async def test_bad_webhook_input_gets_a_clear_4xx(demo_server: RunningServer, body, status, code):
@@ -167,11 +175,22 @@ async def test_bad_webhook_input_gets_a_clear_4xx(demo_server: RunningServer, bo
 
 @pytest.mark.parametrize(
     "body, status",
-    [(b"", 400), ({"text": 5}, 400), ({"text": "halo", "lang": "fr"}, 400), ({"text": "x" * 5000}, 413)],
+    [
+        (b"", 400),
+        ({"text": 5}, 400),
+        ({"text": "halo", "lang": "fr"}, 400),
+        ({"text": "x" * 5000}, 413),
+        pytest.param(b"[" * 2000 + b"]" * 2000, 400, id="deep-array"),
+    ],
 )
 async def test_bad_parse_input_gets_a_clear_4xx(demo_server: RunningServer, body, status):
     got_status, got = await post(demo_server, "/model/parse", body)
     assert got_status == status and "error" in got
+
+
+async def test_deeply_nested_widget_session_body_is_a_400(demo_server: RunningServer):
+    got_status, got = await post(demo_server, "/widget/session", b"[" * 2000 + b"]" * 2000)
+    assert got_status == 400 and got["error"] == "invalid_json"
 
 
 async def test_exactly_4kb_is_accepted(demo_server: RunningServer):

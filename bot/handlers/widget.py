@@ -31,7 +31,7 @@ from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
-from bot.httputil import BadRequest, read_json_object
+from bot.httputil import BadRequest, loads_json, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
@@ -272,7 +272,7 @@ class WidgetConnection:
 
     async def on_text(self, raw: str) -> None:
         try:
-            data = json.loads(raw)
+            data = loads_json(raw)
         except ValueError:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):

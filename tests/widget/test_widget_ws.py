@@ -202,7 +202,8 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open(widget_serv
         await tab.send(type="message", client_id=client_id(), text="before hello")
         assert (await tab.next_event())["code"] == "invalid"
         await tab.hello()
-        for raw in ("not json", "[]", '{"type": 5}', '{"type": "launch_missiles"}', "{"):
+        deep = "[" * 20_000 + "]" * 20_000  # deeper than the JSON parser recurses
+        for raw in ("not json", "[]", '{"type": 5}', '{"type": "launch_missiles"}', "{", deep):
             await tab.ws.send_str(raw)
             event = await tab.next_event()
             assert event["type"] == "error" and event["code"] == "invalid" and event["message"]
