@@ -59,7 +59,7 @@ from agent_console.service import (
 )
 from bot import accounts
 from bot.catalog import rupiah
-from bot.httputil import BadRequest, read_json_object
+from bot.httputil import BadRequest, read_form, read_json_object
 from bot.orders.book import InvalidInput
 from bot.orders.records import InvalidTransition, OrderNotFound, OrderStatus
 from bot.runtime import Runtime
@@ -294,7 +294,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
                 return {}
             raise
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
+        form = await read_form(request)
         return {k: form.getone(k) for k in form.keys()} | {k + "[]": form.getall(k) for k in form.keys()}
     if request.content_length:
         raise BadRequest(415, "unsupported_media_type", "Send a form or JSON.")
@@ -414,7 +414,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise BadRequest(413, "payload_too_large", "Request body is too large.")
-        form = await request.post()
+        form = await read_form(request)
     username = str(form.get("username") or "")[:256]
     password = str(form.get("password") or "")[:1024]
     next_path = _safe_next(form.get("next"))

@@ -7,6 +7,8 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 
 from bot import metrics
 
@@ -62,6 +64,24 @@ async def read_json_object(request: web.Request, *, max_bytes: int) -> dict[str,
     if not isinstance(data, dict):
         raise BadRequest(400, "invalid_type", "Request body must be a JSON object.")
     return data
+
+
+# What aiohttp raises on a malformed form or multipart body: a bad part header
+# (InvalidHeader), raw bytes that are not UTF-8 (UnicodeDecodeError), a missing
+# or wrong boundary (ValueError, AssertionError).
+MALFORMED_BODY: tuple[type[Exception], ...] = (HttpProcessingError, ValueError, AssertionError)
+
+
+def malformed_form() -> BadRequest:
+    return BadRequest(400, "invalid_form", "Request body is not a valid form.")
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """``request.post()``, answering a malformed body with 400 instead of a 500."""
+    try:
+        return await request.post()
+    except MALFORMED_BODY:
+        raise malformed_form() from None
 
 
 def text_field(

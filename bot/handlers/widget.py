@@ -31,7 +31,7 @@ from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
-from bot.httputil import BadRequest, loads_json, read_json_object
+from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
@@ -136,22 +136,22 @@ async def upload(request: web.Request) -> web.Response:
         raise too_large
     if not service.allow(visitor_id, request.remote or "?"):
         raise BadRequest(429, "rate_limited", "Too many uploads; wait a moment.")
+    not_multipart = BadRequest(400, "invalid", 'Send multipart/form-data with a "file" field.')
     try:
         reader = await request.multipart()
-    except (ValueError, AssertionError, KeyError):
-        raise BadRequest(400, "invalid", 'Send multipart/form-data with a "file" field.') from None
-    while True:
-        part = await reader.next()
-        if part is None:
-            raise BadRequest(400, "invalid", 'Send multipart/form-data with a "file" field.')
-        if isinstance(part, BodyPartReader) and part.name == "file":
-            break
-    try:
+        while True:
+            part = await reader.next()
+            if part is None:
+                raise not_multipart
+            if isinstance(part, BodyPartReader) and part.name == "file":
+                break
         stored = await service.uploads.save_part(part, visitor_id, limit)
     except TooLarge:
         raise too_large from None
     except NotAnImage:
         raise BadRequest(415, "not_an_image", "Only PNG, JPEG, WebP and GIF images can be sent.") from None
+    except (*MALFORMED_BODY, KeyError):
+        raise not_multipart from None
     return web.json_response({"id": stored.id, "url": stored.url, "name": stored.name})
 
 

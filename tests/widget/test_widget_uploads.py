@@ -87,3 +87,20 @@ async def test_uploads_too_large_not_images_or_without_token_are_refused(widget_
             assert r.status == 400
     uploads = widget_server.data / "uploads"
     assert not any(p.name.endswith(".tmp") for p in uploads.iterdir()) if uploads.exists() else True
+
+
+async def test_a_malformed_multipart_body_is_a_400_not_a_500(widget_server: WidgetServer):
+    token = (await widget_server.new_session())["token"]
+    url = f"{widget_server.base}/widget/upload?token={token}"
+    bodies = (
+        b"--x\r\nnot a header line\r\n\r\nabc\r\n--x--\r\n",  # a part header aiohttp cannot parse
+        b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\nbroken\r\n\r\nabc\r\n--x--\r\n",
+        b"garbage without any boundary",
+    )
+    async with aiohttp.ClientSession() as http:
+        for body in bodies:
+            async with http.post(url, data=body, headers={"Content-Type": "multipart/form-data; boundary=x"}) as r:
+                assert r.status == 400, await r.text()
+                assert (await r.json())["error"] == "invalid"
+        async with http.get(f"{widget_server.base}/healthz") as r:
+            assert r.status == 200
