@@ -37,6 +37,7 @@ from agent_console import auth
 from bot.bus import CONVERSATION_TOPIC_PREFIX, Event, RedisBus, conversation_topic
 from bot.httputil import loads_json
 from bot.store import console_queries as cq
+from bot.store.columns import MAX_ID
 from bot.types import ConversationStatus
 
 if TYPE_CHECKING:
@@ -466,6 +467,8 @@ class Hub:
             return
         kind = data.get("type")
         conversation_id = data.get("conversation_id")
+        if isinstance(conversation_id, bool) or not (isinstance(conversation_id, int) and 0 < conversation_id <= MAX_ID):
+            conversation_id = None  # not any conversation's id: the frame is invalid below
         if kind == "ping":
             await socket.send({"type": "pong"})
         elif kind == "open" and isinstance(conversation_id, int):

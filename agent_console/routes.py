@@ -64,6 +64,7 @@ from bot.orders.book import InvalidInput
 from bot.orders.records import InvalidTransition, OrderNotFound, OrderStatus
 from bot.runtime import Runtime
 from bot.store import console_queries as cq
+from bot.store.columns import MAX_ID, MAX_INT
 from bot.types import ConversationStatus
 
 log = logging.getLogger(__name__)
@@ -557,7 +558,7 @@ async def save_view(request: web.Request, console: Console, session: cq.SessionR
 
 
 async def delete_view(request: web.Request, console: Console, session: cq.SessionRecord, body: dict[str, Any]) -> Done:
-    view_id = int(request.match_info["id"])
+    view_id = _path_id(request)
     await console.store.write(lambda conn, now: cq.delete_view(conn, now, agent_id=session.agent.id, view_id=view_id))
     return Done(f"{BASE}/inbox")
 
@@ -565,8 +566,16 @@ async def delete_view(request: web.Request, console: Console, session: cq.Sessio
 # -- a conversation -----------------------------------------------------------------------------
 
 
+def _path_id(request: web.Request) -> int:
+    """The ``{id}`` of the path; one too big to be any row's id is a page that does not exist."""
+    value = int(request.match_info["id"])
+    if value > MAX_ID:
+        raise web.HTTPNotFound()
+    return value
+
+
 def _conversation_id(request: web.Request) -> int:
-    return int(request.match_info["id"])
+    return _path_id(request)
 
 
 async def conversation_page(request: web.Request, console: Console, session: cq.SessionRecord) -> web.StreamResponse:
@@ -628,7 +637,7 @@ async def messages_api(request: web.Request, console: Console, session: cq.Sessi
     if not await console.store.read(cq.can_see, session.agent, conversation_id):
         raise cq.NotVisible(conversation_id)
     try:
-        after = max(0, int(request.query.get("after", "0")))
+        after = min(max(0, int(request.query.get("after", "0"))), MAX_INT)
     except ValueError:
         after = 0
     found = await console.store.messages(conversation_id, after, 500)
@@ -661,9 +670,12 @@ def _int_field(body: dict[str, Any], name: str) -> int | None:
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a number")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         raise ValueError(f"{name} must be a number") from None
+    if not 0 <= number <= MAX_ID:  # no row has such an id; binding it would fail the query
+        raise ValueError(f"{name} must be a number")
+    return number
 
 
 async def conversation_action(
@@ -685,7 +697,7 @@ async def conversation_action(
         agent_id = _int_field(body, "agent_id")
         team = body.get("team") if isinstance(body.get("team"), str) and body.get("team") else None
         if isinstance(target, str) and target.startswith("agent:"):
-            agent_id = _int_field({"v": target[6:]}, "v")
+            agent_id = _int_field({"agent_id": target[6:]}, "agent_id")
         elif isinstance(target, str) and target.startswith("team:"):
             team = target[5:]
         if agent_id is None and team is None:
@@ -745,7 +757,7 @@ def _teams_from(body: dict[str, Any], console: Console) -> list[str]:
 
 
 async def update_agent(request: web.Request, console: Console, session: cq.SessionRecord, body: dict[str, Any]) -> Done:
-    agent_id = int(request.match_info["id"])
+    agent_id = _path_id(request)
     role = body.get("role") if body.get("role") in accounts.ROLES else None
     active = None
     if "active" in body:
@@ -775,7 +787,7 @@ async def canned_page(request: web.Request, console: Console, session: cq.Sessio
 
 
 async def save_canned(request: web.Request, console: Console, session: cq.SessionRecord, body: dict[str, Any]) -> Done:
-    canned_id = int(request.match_info["id"]) if "id" in request.match_info else None
+    canned_id = _path_id(request) if "id" in request.match_info else None
     shortcut = str(body.get("shortcut") or "").strip().lower()
     if not _SHORTCUT.fullmatch(shortcut):
         raise InvalidInput("shortcut", "Pintasan: 1–32 huruf kecil, angka, '-' atau '_'.")
@@ -803,7 +815,7 @@ def clean_text(value: Any) -> str:
 
 
 async def delete_canned(request: web.Request, console: Console, session: cq.SessionRecord, body: dict[str, Any]) -> Done:
-    canned_id = int(request.match_info["id"])
+    canned_id = _path_id(request)
     await console.store.write(lambda conn, now: cq.delete_canned(conn, now, canned_id=canned_id))
     return Done(f"{BASE}/admin/canned")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from statistics import mean, median
 from typing import TYPE_CHECKING, Any, Callable
@@ -402,17 +402,22 @@ def duration(seconds: float | None) -> str:
     return f"{d} hari {h} jam" if h else f"{d} hari"
 
 
+FIRST_REPORT_DAY = date(1970, 1, 1)
+LAST_REPORT_DAY = date(9000, 12, 31)
+
+
 def day_range(start: str | None, end: str | None, tz: ZoneInfo, default_days: int = 7) -> tuple[datetime, datetime, str, str]:
     """``YYYY-MM-DD`` bounds in the shop's time zone (end inclusive) → UTC ``[start, end)``."""
-    from datetime import date
-
     today = datetime.now(tz).date()
 
     def parse(value: str | None, fallback: date) -> date:
         try:
-            return date.fromisoformat(value) if value else fallback
+            day = date.fromisoformat(value) if value else fallback
         except ValueError:
             return fallback
+        # "0001-01-01" or "9999-12-31" (everything): the bounds below, so that the
+        # day after and the zone's offset stay within what datetime can hold.
+        return min(max(day, FIRST_REPORT_DAY), LAST_REPORT_DAY)
 
     last = parse(end, today)
     first = parse(start, last - timedelta(days=default_days - 1))

@@ -21,6 +21,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.httputil import BadRequest, json_error, read_json_object
 from bot.runtime import Runtime
+from bot.store.columns import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,9 @@ async def show_broadcast(request: web.Request, agent, body: dict) -> web.Respons
     try:
         broadcast_id = int(request.match_info["id"])
     except ValueError:
-        raise BadRequest(404, "broadcast_not_found", "No such broadcast.") from None
+        broadcast_id = 0
+    if not 0 < broadcast_id <= MAX_ID:
+        raise BadRequest(404, "broadcast_not_found", "No such broadcast.")
     report = await broadcasts.report(_store(request), broadcast_id)
     if report is None:
         raise BadRequest(404, "broadcast_not_found", f"No broadcast #{broadcast_id}.")

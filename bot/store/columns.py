@@ -12,6 +12,12 @@ from sqlalchemy.types import TypeDecorator
 # SQLite only auto-increments a column declared exactly "INTEGER PRIMARY KEY";
 # PostgreSQL gets 64-bit ids because messages grow without bound.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# The largest id both backends can even be asked about (SQLite and BIGINT are
+# signed 64-bit); a bigger number in a URL or a form names nothing, and binding
+# it would fail the query rather than find no row.
+MAX_ID = 2**63 - 1
+# Plain integer columns (a conversation's ``seq``) are 32-bit on PostgreSQL.
+MAX_INT = 2**31 - 1
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")

@@ -193,6 +193,73 @@ async def test_forged_requests_are_refused(console_server: ConsoleServer) -> Non
         await sock.close()
 
 
+
+async def test_malformed_requests_get_a_clear_4xx_and_the_server_keeps_serving(console_server: ConsoleServer) -> None:
+    base = console_server.base
+    huge = "9" * 30  # past any database integer: binding it used to fail the query with a 500
+    async with new_http() as http:
+        # The login form itself, before anyone is logged in.
+        for body, content_type in (
+            (b"--x\r\nnot a header line\r\n\r\n--x--\r\n", "multipart/form-data; boundary=x"),
+            (b"username=\xff\xfe&password=x", "application/x-www-form-urlencoded"),  # raw bytes, not UTF-8
+        ):
+            async with http.post(base + "/console/login", data=body, headers={"Content-Type": content_type}) as r:
+                assert r.status == 400 and (await r.json())["error"] == "invalid_form"
+
+        rina = await logged_in(console_server, http, "rina")
+        for path in (f"/console/conversations/{huge}", f"/console/api/conversations/{huge}/messages"):
+            status, _ = await rina.get(path)
+            assert status == 404, path
+        for path in (
+            f"/console/conversations/{huge}/take",
+            f"/console/views/{huge}/delete",
+            f"/console/admin/agents/{huge}",
+            f"/console/admin/canned/{huge}/delete",
+        ):
+            status, body = await rina.post(path, {})
+            assert status == 404 and body["error"] == "not_found", (path, body)
+
+        customer = await handed_off(console_server, http, "Rudi Hartono")
+        cid = customer.conversation_id
+        status, body = await rina.get_json(f"/console/api/conversations/{cid}/messages?after={huge}")
+        assert status == 200 and body["messages"] == []
+        for transfer in ({"agent_id": int(huge)}, {"target": f"agent:{huge}"}, {"agent_id": 1e308}):
+            status, body = await rina.act(cid, "transfer", **transfer)
+            assert status == 400 and body["error"] == "invalid_field", (transfer, body)
+        headers = {"X-CSRF-Token": rina.csrf, "Origin": rina.origin}
+        async with http.post(
+            base + f"/console/conversations/{cid}/transfer", data=b'{"agent_id": Infinity}',
+            headers={**headers, "Content-Type": "application/json"},
+        ) as r:
+            assert r.status == 400 and (await r.json())["error"] == "invalid_field"
+        async with http.post(
+            base + f"/console/conversations/{cid}/note", data=b"[" * 5000 + b"]" * 5000,
+            headers={**headers, "Content-Type": "application/json"},
+        ) as r:
+            assert r.status == 400 and (await r.json())["error"] == "invalid_json"
+        async with http.post(
+            base + f"/console/conversations/{cid}/note", data=b"--x\r\nbroken\r\n\r\n--x--\r\n",
+            headers={**headers, "Content-Type": "multipart/form-data; boundary=x"},
+        ) as r:
+            assert r.status == 400 and (await r.json())["error"] == "invalid_form"
+        # "Everything": the page clamps the dates instead of overflowing a datetime.
+        status, html = await rina.get("/console/admin/reports?from=0001-01-01&to=9999-12-31")
+        assert status == 200 and "percakapan" in html
+
+        sock = await rina.socket()
+        await sock.ws.send_str("[" * 3000 + "]" * 3000)  # within the frame limit, deeper than the parser recurses
+        assert (await sock.until(lambda e: e["type"] == "error"))["code"] == "invalid"
+        await sock.send(type="open", conversation_id=int(huge))
+        assert (await sock.until(lambda e: e["type"] == "error"))["code"] == "invalid"
+        await sock.send(type="open", conversation_id=cid)
+        assert (await sock.until(lambda e: e["type"] == "opened"))["conversation_id"] == cid
+        await sock.close()
+        status, body = await rina.act(cid, "take")
+        assert status == 200 and body["conversation"]["status"] == "with_agent"
+        async with http.get(base + "/healthz") as r:
+            assert r.status == 200
+
+
 # -- the whole path ---------------------------------------------------------------------------------
 
 

@@ -114,6 +114,7 @@ def test_broadcast_reaches_only_opted_in_customers(tg: TelegramServer) -> None:
     assert _api(tg, "POST", "/api/admin/telegram/broadcasts", {"text": "  "})[0] == 400
     assert _api(tg, "POST", "/api/admin/telegram/broadcasts", {"text": "x", "lang": "fr"})[0] == 400
     assert _api(tg, "GET", "/api/admin/telegram/broadcasts/999999")[0] == 404
+    assert _api(tg, "GET", "/api/admin/telegram/broadcasts/" + "9" * 30)[0] == 404  # past any database id
 
 
 def test_a_deep_link_can_opt_in(tg: TelegramServer) -> None:
