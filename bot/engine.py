@@ -22,6 +22,7 @@ from bot.locks import ConversationLocks
 from bot.nlu.language import detect_language
 from bot.dialogue import Dialogue, Turn, payload_entities
 from bot.store.records import ConversationChanges, ConversationRecord, NewMessage, StoredMessage
+from bot.store.sanitize import clean_text
 from bot.types import (
     Button,
     ConversationStatus,
@@ -77,6 +78,10 @@ class Engine:
     async def handle(self, message: IncomingMessage) -> TurnResult:
         """Answer one customer message; returns after the turn is committed."""
         started = time.perf_counter()
+        # A lone surrogate ("\ud800" in a widget frame's JSON) breaks the NLU's
+        # tokenizer (TypeError), failing the turn for good; like a NUL it becomes
+        # U+FFFD, which is what the store would keep anyway.
+        message = replace(message, text=clean_text(message.text))
         async with self.locks.hold(f"{message.channel}:{message.sender_id}"):
             conversation = await self.store.open_conversation(
                 message.channel, message.sender_id, message.lang_hint

@@ -297,6 +297,27 @@ async def test_hostile_text_is_stored_and_echoed_literally(widget_server: Widget
     assert row[0]["text"] == hostile
 
 
+async def test_a_lone_surrogate_or_nul_in_a_message_is_answered_not_a_server_error(widget_server: WidgetServer):
+    # JSON can carry "\ud800" (half an emoji, e.g. from a cut-off paste): the message must be
+    # taken and answered like any other, not fail with server_error for the client to resend forever.
+    token = (await widget_server.new_session())["token"]
+    async with aiohttp.ClientSession() as http:
+        tab = await widget_server.connect(token, http)
+        await tab.hello(lang="id")
+        acks = []
+        for raw_text in ("halo kak \\ud83d", "ongkir \\u0000 ke bandung?"):
+            cid = client_id()
+            await tab.ws.send_str(f'{{"type": "message", "client_id": "{cid}", "text": "{raw_text}"}}')
+            ack = await tab.until(lambda e: e.get("client_id") == cid and e["type"] in ("ack", "error"))
+            assert ack["type"] == "ack", ack
+            acks.append(ack)
+        await tab.seen_up_to(acks[-1]["seq"] + 1)
+    texts = {m["seq"]: m["text"] for m in tab.messages()}
+    assert texts[acks[0]["seq"]] == "halo kak \ufffd"
+    assert texts[acks[1]["seq"]] == "ongkir \ufffd ke bandung?"
+    assert any(m["sender_type"] == "bot" and m["seq"] > acks[0]["seq"] for m in tab.messages())
+
+
 async def test_a_resolved_conversation_is_followed_by_a_new_one(widget_server: WidgetServer):
     token = (await widget_server.new_session())["token"]
     async with aiohttp.ClientSession() as http:
