@@ -19,6 +19,7 @@ from bot.flows.forms import (
     bank_names,
     buyable_skus,
     cart_weight,
+    courier_button,
     edit_buttons,
     payment_methods,
     product_by_sku,
@@ -97,13 +98,7 @@ async def _prompt_parts(
         city = get(_named(flow, "city"))
         options = await shipping_quotes(ctx, city, cart)
         weight = max(1, -(-cart_weight(cart) // 1000))
-        return {"city": str(city or ""), "weight": str(weight)}, [
-            {
-                "title": f"{q.courier_name} · {rupiah(q.cost)} · {q.etd.get(lang) or q.etd.get('id', '')}".rstrip(" ·"),
-                "payload": CHOICE_PREFIX + q.courier_id,
-            }
-            for q in options
-        ]
+        return {"city": str(city or ""), "weight": str(weight)}, [courier_button(q, lang) for q in options]
     if kind == "payment_method":
         return {}, [
             {"title": payment_method_title(method, ctx, lang), "payload": CHOICE_PREFIX + method}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, utils
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -25,7 +25,16 @@ from bot.catalog import find_products, rupiah
 from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.flows.context import FlowContext
-from bot.flows.values import clean_name, entity, is_skip, local_phone, parse_amount, parse_quantity, parse_yes_no
+from bot.flows.values import (
+    clean_name,
+    entity,
+    is_skip,
+    local_phone,
+    parse_amount,
+    parse_quantity,
+    parse_yes_no,
+    without_polite_tail,
+)
 from bot.nlu.entities import EntityExtractor
 from bot.shopdata.flows import FlowDef, SlotDef
 from bot.shopdata.model import Product, Variant
@@ -477,14 +486,48 @@ async def _courier(a: Answer) -> dict[str, Any] | Rejected:
     if not options:
         return {a.slot.name: None, (a.flow_slot("city") or "city"): None}
     chosen = next((q for q in options if q.courier_id == a.choice), None)
-    if chosen is None:
-        names = {q.courier_id: q.courier_name for q in options}
-        best = process.extractOne(a.raw, names, scorer=fuzz.WRatio, score_cutoff=75)
-        if best is not None:
-            chosen = next(q for q in options if q.courier_id == best[2])
+    if chosen is None and not a.choice:
+        # Customers type "jnt aja", "sicepat", "J&T": the courier's id is often their spelling.
+        spellings = [(q.courier_name, q) for q in options]
+        spellings += [(q.courier_name.replace("&", "n"), q) for q in options if "&" in q.courier_name]
+        spellings += [(q.courier_id.replace("-", " "), q) for q in options]
+        best = closest(a.raw, spellings, cutoff=75)
+        if len(best) > 1:  # "jne": REG or YES? Let the customer say which.
+            return Rejected(a.text("flow_courier_which"), [courier_button(q, a.lang) for q in best])
+        chosen = best[0] if best else None
     if chosen is None:
         return a.invalid("flow_courier_unknown")
     return {a.slot.name: chosen.courier_id, slots.COURIER_NAME: chosen.courier_name, slots.SHIPPING_COST: chosen.cost}
+
+
+_FILLER = re.compile(
+    r"^(?:(?:pakai|pake|pakai yang|pake yang|yang|yg|via|lewat|dari|ke|transfer|tf|use|with|by|from|to)\s+)+"
+)
+
+
+def closest(raw: str, spellings: list[tuple[str, Any]], *, cutoff: float) -> list[Any]:
+    """The values whose spelling best matches what the customer typed (several on a tie).
+
+    Case and punctuation are ignored ("bca" is BCA), and so are the words around the
+    name ("pake jnt aja kak")."""
+    text = _FILLER.sub("", without_polite_tail(utils.default_process(raw))).strip()
+    if not text:
+        return []
+    scores: dict[int, tuple[float, Any]] = {}
+    for spelling, value in spellings:
+        score = fuzz.WRatio(text, spelling, processor=utils.default_process)
+        if score >= cutoff and score > scores.get(id(value), (0.0, None))[0]:
+            scores[id(value)] = (score, value)
+    if not scores:
+        return []
+    top = max(score for score, _ in scores.values())
+    return [value for score, value in scores.values() if score == top]
+
+
+def courier_button(quote: Any, lang: Lang) -> dict[str, str]:
+    """``SiCepat REG · Rp12.000 · 2–3 hari``, pressing it picks that courier."""
+    etd = quote.etd.get(lang) or quote.etd.get("id", "")
+    return {"title": f"{quote.courier_name} · {rupiah(quote.cost)} · {etd}".rstrip(" ·"), "payload": CHOICE_PREFIX + quote.courier_id}
 
 
 def payment_methods(ctx: FlowContext) -> list[str]:
@@ -615,9 +658,9 @@ async def _contact(a: Answer) -> dict[str, Any] | Rejected:
 async def _bank(a: Answer) -> dict[str, Any] | Rejected:
     names = bank_names(a.ctx)
     chosen = a.choice if a.choice in names else None
-    if chosen is None and names:
-        best = process.extractOne(a.raw, names, scorer=fuzz.WRatio, score_cutoff=80)
-        chosen = best[0] if best else None
+    if chosen is None and names and not a.choice:
+        best = closest(a.raw, [(n, n) for n in names], cutoff=80)
+        chosen = best[0] if len(best) == 1 else None
     return {a.slot.name: chosen} if chosen else a.invalid("flow_bank_unknown")
 
 

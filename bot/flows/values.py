@@ -72,6 +72,11 @@ _NO = {
 _POLITE_TAIL = re.compile(r"(?:\s+(?:kak|min|ka|dong|deh|aja|saja|ya|please|thanks|terima kasih|makasih))+$")
 
 
+def without_polite_tail(text: str) -> str:
+    """``"jnt aja kak"`` → ``"jnt"``: the answer without the courtesy words after it."""
+    return _POLITE_TAIL.sub("", text).strip()
+
+
 def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
     """True for yes, False for no, None when the answer is neither (a button's ``/affirm`` counts)."""
     raw = _SPACES.sub(" ", re.sub(r"[!.,?🙏👍]+", " ", text.strip().lower())).strip()

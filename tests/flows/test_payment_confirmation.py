@@ -78,3 +78,16 @@ async def test_paid_orders_need_no_confirmation(bot):
     await chat.say("Sari")
     await chat.say("lewati")
     assert "sudah lunas" in chat.text
+
+
+async def test_the_bank_can_be_typed_in_lowercase(bot):
+    order = await place(bot, sender="payer-lower")
+    chat = bot.customer("payer-lower")
+    await chat.say(f"udh tf kak utk {order.number}")
+    assert "rekening mana" in chat.text
+    await chat.say("bca")
+    assert "nominal" in chat.text.lower(), chat.text
+    await chat.say("396rb")
+    await chat.say("Sari")
+    await chat.say("lewati")
+    assert (await bot.orders.get(order.number)).payments[-1].bank == "BCA"

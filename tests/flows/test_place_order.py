@@ -198,3 +198,26 @@ async def test_coming_back_hours_later_parks_the_order_until_asked_for(bot):
     assert "transfer" in chat.text.lower() and "atas nama" not in chat.text  # a plain FAQ answer
     await chat.say("mau lanjut pesan")
     assert "lanjutkan yang tadi" in chat.text and "atas nama siapa" in chat.text
+
+
+async def test_the_courier_can_be_typed_as_customers_spell_it(bot):
+    chat = bot.customer("ketik-kurir")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    await chat.say("Rina")
+    await chat.say("081298765432")
+    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
+    await chat.say("sby")
+    assert "Mau pakai kurir yang mana" in chat.text
+    await chat.say("jne")  # REG or YES: the customer is asked which, not given one at random
+    assert "Mau yang mana" in chat.text
+    assert any(t.startswith("JNE REG") for t in chat.buttons) and any(t.startswith("JNE YES") for t in chat.buttons)
+    await chat.say("jnt aja kak")
+    assert "Mau bayar pakai apa" in chat.text, chat.text
+    assert (await chat.state())["flow"]["slots"][slots.COURIER_NAME] == "J&T EZ"
+    await chat.press("Transfer bank")
+    await chat.press("Ganti kurir")
+    await chat.say("sicepat")
+    assert "Mau bayar pakai apa" in chat.text or "Mohon dicek" in chat.text, chat.text
+    assert (await chat.state())["flow"]["slots"][slots.COURIER_NAME] == "SiCepat REG"
