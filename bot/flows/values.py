@@ -9,8 +9,18 @@ gets and no entity covers: "2", "dua", "iya kak", "lewati", "Budi Santoso".
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _SPACES = re.compile(r"\s+")
+
+
+def _without_emoji(text: str) -> str:
+    """The text with emoji and other pictographs removed: "2 ya kak 😊" is the answer "2 ya kak"."""
+    return "".join(
+        " " if unicodedata.category(ch) in ("So", "Sk", "Cs") else ch
+        for ch in text
+        if ch not in "\u200d\ufe0f\ufe0e"  # joiners and variation selectors inside emoji sequences
+    )
 
 
 def entity(entities: list[dict] | None, name: str):
@@ -49,7 +59,7 @@ _QUANTITY = re.compile(rf"^(?:mau\s+|ambil\s+|pesan\s+|i'?ll take\s+|i want\s+)?
 
 def parse_quantity(text: str) -> int | None:
     """``"2"``, ``"dua"``, ``"3 pcs"``, ``"ambil 2 aja kak"`` → the number; None otherwise."""
-    raw = _SPACES.sub(" ", text.strip().lower())
+    raw = _SPACES.sub(" ", _without_emoji(text).strip().lower())
     match = _QUANTITY.match(raw)
     if match is None:
         return None
@@ -79,7 +89,7 @@ def without_polite_tail(text: str) -> str:
 
 def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
     """True for yes, False for no, None when the answer is neither (a button's ``/affirm`` counts)."""
-    raw = _SPACES.sub(" ", re.sub(r"[!.,?🙏👍]+", " ", text.strip().lower())).strip()
+    raw = _SPACES.sub(" ", re.sub(r"[!.,?]+", " ", _without_emoji(text).strip().lower())).strip()
     if raw in ("/affirm",):
         return True
     if raw in ("/deny",):
@@ -102,7 +112,7 @@ _SKIP = {"lewati", "skip", "tidak ada", "gak ada", "ga ada", "nggak ada", "tdk a
 
 def is_skip(text: str) -> bool:
     """Whether the customer chose to skip an optional question."""
-    raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", text.strip().lower()).rstrip(".!")).strip()
+    raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", _without_emoji(text).strip().lower()).strip().rstrip(".!")).strip()
     return raw in _SKIP
 
 
@@ -113,8 +123,8 @@ _CANCEL = {"batal", "batalkan", "batalin", "cancel", "gak jadi", "ga jadi", "ngg
 
 def is_cancel(text: str) -> bool:
     """"batal", "gak jadi", "cancel" — the customer wants out of the current flow."""
-    raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", re.sub(r"[!.,]+", " ", text.strip().lower())).strip()).strip()
-    return raw in _CANCEL
+    raw = _SPACES.sub(" ", re.sub(r"[!.,]+", " ", _without_emoji(text).strip().lower())).strip()
+    return _POLITE_TAIL.sub("", raw).strip() in _CANCEL
 
 
 # Words that do not occur in names but do in requests ("cek pesanan saya dong").

@@ -221,3 +221,10 @@ async def test_the_courier_can_be_typed_as_customers_spell_it(bot):
     await chat.say("sicepat")
     assert "Mau bayar pakai apa" in chat.text or "Mohon dicek" in chat.text, chat.text
     assert (await chat.state())["flow"]["slots"][slots.COURIER_NAME] == "SiCepat REG"
+
+
+async def test_answers_with_an_emoji_are_understood(bot):
+    chat = bot.customer("emoji")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("2 ya kak 😊")
+    assert "keranjang" in chat.text and "× 2" in chat.text, chat.text
