@@ -110,10 +110,18 @@ _SKIP = {"lewati", "skip", "tidak ada", "gak ada", "ga ada", "nggak ada", "tdk a
          "gak", "ga", "nanti", "later", "/skip"}
 
 
+# "gak ada fotonya", "tidak punya bukti transfer", "I don't have one": the customer has none.
+_HAS_NONE = re.compile(
+    r"^(?:(?:tidak|tdk|gak|ga|gk|nggak|ngga|enggak|engga|belum|blm)\s+(?:ada|punya)(?:\s+[^\W\d_]+){0,2}"
+    r"|(?:i\s+)?(?:don'?t|do not|didn'?t|did not)\s+have(?:\s+(?:a|an|any|the|it|one))?(?:\s+[^\W\d_]+)?"
+    r"|no\s+(?:photo|picture|pic|image|receipt|proof|order number|number))$"
+)
+
+
 def is_skip(text: str) -> bool:
     """Whether the customer chose to skip an optional question."""
     raw = _POLITE_TAIL.sub("", _SPACES.sub(" ", _without_emoji(text).strip().lower()).strip().rstrip(".!")).strip()
-    return raw in _SKIP
+    return raw in _SKIP or _HAS_NONE.match(raw) is not None
 
 
 _CANCEL = {"batal", "batalkan", "batalin", "cancel", "gak jadi", "ga jadi", "nggak jadi", "enggak jadi",

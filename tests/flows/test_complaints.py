@@ -125,3 +125,13 @@ async def test_saying_komplain_files_a_complaint_even_when_an_faq_is_close(bot):
     await chat.say("lewati")
     ticket = await bot.tickets.get(chat.last_info.ticket_id)
     assert ticket.category == "damaged" and "angry_words" in ticket.priority_reasons
+
+
+async def test_saying_there_is_no_photo_skips_the_photo(bot):
+    chat = bot.customer("tanpa-foto")
+    await chat.say("kak barang saya rusak, jahitannya lepas")
+    await chat.say("gak ada nomornya kak")
+    assert "foto" in chat.text and "Lewati" in chat.buttons
+    await chat.say("gak ada fotonya kak")
+    assert "TK-" in chat.text, chat.text  # not an FAQ answer about product photos
+    assert chat.last_info.ticket_id

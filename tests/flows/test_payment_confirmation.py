@@ -91,3 +91,15 @@ async def test_the_bank_can_be_typed_in_lowercase(bot):
     await chat.say("Sari")
     await chat.say("lewati")
     assert (await bot.orders.get(order.number)).payments[-1].bank == "BCA"
+
+
+async def test_no_receipt_photo_in_words_finishes_the_confirmation(bot):
+    order = await place(bot, sender="payer-nophoto")
+    chat = bot.customer("payer-nophoto")
+    await chat.say(f"sudah transfer untuk {order.number}")
+    await chat.say("BCA")
+    await chat.say("396000")
+    await chat.say("Sari")
+    await chat.say("tidak punya bukti transfer")
+    assert "sudah kami terima" in chat.text, chat.text
+    assert (await bot.orders.get(order.number)).status == OrderStatus.PAYMENT_SUBMITTED
