@@ -29,6 +29,7 @@ from bot.flows.forms import (
     variant_label,
 )
 from bot.shopdata.flows import FlowDef, SlotDef
+from bot.shopdata.model import Product
 from bot.texts import Texts
 from bot.types import Lang
 
@@ -73,6 +74,8 @@ async def _prompt_parts(
     if kind == "product":
         query = tracker.latest_message.get("normalized") or tracker.latest_message.get("text") or ""
         matches = [m.product for m in find_products(ctx.shop.products, query, limit=5) if m.available]
+        if not matches:  # "mau pesan": the prompt says "pick one below", so there must be some
+            matches = await _a_product_per_category(ctx)
         return {}, [{"title": p.name, "payload": CHOICE_PREFIX + p.sku} for p in matches[:5]]
     if kind == "variant" and product is not None:
         stock = await available(ctx, buyable_skus(product))
@@ -115,6 +118,17 @@ async def _prompt_parts(
         orders = await ctx.orders.for_identity(*identity(tracker), limit=3) if ctx.orders is not None else []
         return {}, [{"title": o.number, "payload": CHOICE_PREFIX + o.number} for o in orders]
     return {}, []
+
+
+async def _a_product_per_category(ctx: FlowContext, limit: int = 5) -> list[Product]:
+    """The first product in stock of each category, in catalog order: a starting point to pick from."""
+    products = ctx.shop.products
+    stock = await available(ctx, [sku for p in products for sku in buyable_skus(p)])
+    picked: dict[str, Product] = {}
+    for product in products:
+        if product.category not in picked and any(stock.get(sku, 0) > 0 for sku in buyable_skus(product)):
+            picked[product.category] = product
+    return list(picked.values())[:limit]
 
 
 def _named(flow: FlowDef, type_: str) -> str:

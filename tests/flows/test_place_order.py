@@ -228,3 +228,13 @@ async def test_answers_with_an_emoji_are_understood(bot):
     await chat.say("mau pesan kemeja parang L biru")
     await chat.say("2 ya kak 😊")
     assert "keranjang" in chat.text and "× 2" in chat.text, chat.text
+
+
+async def test_ordering_without_naming_a_product_offers_some_to_pick(bot):
+    chat = bot.customer("mau-pesan")
+    await chat.say("mau pesan")
+    assert "pilih di bawah" in chat.text
+    assert len(chat.buttons) >= 3, chat.buttons  # the prompt says "pick one below": there is something to pick
+    first = chat.buttons[0]
+    await chat.press(first)
+    assert first in chat.text and ("Mau yang mana" in chat.text or "Mau pesan berapa" in chat.text), chat.text
