@@ -344,6 +344,24 @@ def _fits(variant: Variant, size: str | None, color: str | None) -> bool:
     return True
 
 
+_OPTION_TOKEN = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _variants_named(product: Product, text: str) -> list[Variant]:
+    """The variants whose options the text names most of ("20cm natural", "yg natural").
+
+    Options are compared token by token, so a value of several words ("20 cm") or one
+    typed without its space ("20cm") counts as named."""
+    words = set(_OPTION_TOKEN.findall(text.lower()))
+
+    def named(variant: Variant) -> int:
+        tokens = (set(_OPTION_TOKEN.findall(str(o).lower())) for o in variant.options.values())
+        return sum(1 for t in tokens if t and t <= words)
+
+    best = max((named(v) for v in product.variants), default=0)
+    return [v for v in product.variants if named(v) == best] if best else []
+
+
 @validator("variant")
 async def _variant(a: Answer) -> dict[str, Any] | Rejected:
     product = product_by_sku(a.ctx, a.slot_value(a.flow_slot("product") or "product"))
@@ -353,13 +371,10 @@ async def _variant(a: Answer) -> dict[str, Any] | Rejected:
     variant = variant_by_sku(product, a.choice)
     if variant is None:
         size, color = entity(a.entities, "size"), entity(a.entities, "color")
-        words = set(re.findall(r"\w+", a.raw.lower()))
-        candidates = [
-            v
-            for v in product.variants
-            if (size or color) and _fits(v, size, color)
-            or not (size or color) and words and {str(o).lower() for o in v.options.values()} <= words
-        ]
+        if size or color:
+            candidates = [v for v in product.variants if _fits(v, size, color)]
+        else:
+            candidates = _variants_named(product, a.raw)
         if len(candidates) == 1:
             variant = candidates[0]
         elif candidates:

@@ -238,3 +238,16 @@ async def test_ordering_without_naming_a_product_offers_some_to_pick(bot):
     first = chat.buttons[0]
     await chat.press(first)
     assert first in chat.text and ("Mau yang mana" in chat.text or "Mau pesan berapa" in chat.text), chat.text
+
+
+async def test_a_size_of_several_words_can_be_typed(bot):
+    chat = bot.customer("tas-20cm")
+    await chat.say("mau pesan tas rotan")
+    assert "20 cm · natural" in chat.buttons
+    await chat.say("yg 20cm natural ya kak")
+    assert "Mau pesan berapa" in chat.text and "20 cm · natural" in chat.text, chat.text
+    await chat.say("batal")
+    await chat.say("mau pesan tas rotan")
+    await chat.say("natural")  # 20 cm or 25 cm: the customer is asked, with just those two
+    assert "Yang mana" in chat.text
+    assert {"20 cm · natural", "25 cm · natural (Rp195.000)"} <= set(chat.buttons)
