@@ -251,3 +251,15 @@ async def test_a_size_of_several_words_can_be_typed(bot):
     await chat.say("natural")  # 20 cm or 25 cm: the customer is asked, with just those two
     assert "Yang mana" in chat.text
     assert {"20 cm · natural", "25 cm · natural (Rp195.000)"} <= set(chat.buttons)
+
+
+async def test_the_payment_deadline_is_told_with_the_order(bot):
+    # Three days to pay (shop.yml); unpaid orders are cancelled, so the customer must know when.
+    chat = bot.customer("tenggat")
+    await walk_to_summary(chat)
+    await chat.press("Ya, pesan")
+    assert "paling lambat Kamis, 26 November 2026 pukul 10.00 WIB" in chat.text, chat.text
+    english = bot.customer("deadline-en")
+    await walk_to_summary(english, lang="en")
+    await english.press("Yes, place")
+    assert "Please pay by Thursday, 26 November 2026, 10:00 WIB" in english.text, english.text
