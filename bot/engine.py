@@ -167,7 +167,9 @@ class Engine:
             return current
         if (conversation.state or {}).get("flow"):
             return current  # "Bank Jago", "Jl. Merpati No. 5": answers to a question don't switch language
-        return detect_language(message.text, default=current)
+        # Once the customer has written, one message of slang or a typo ("noted kak",
+        # "gaskeun") must not flip the conversation into English: only a clear change does.
+        return detect_language(message.text, default=current, keep=conversation.first_customer_message_at is not None)
 
     def _understand(self, text: str, lang: Lang) -> ParseResult:
         if text.strip().startswith("/choose:"):

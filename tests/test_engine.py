@@ -252,3 +252,15 @@ async def test_product_search_without_a_catalog_says_so_and_offers_a_person(engi
     assert result.info.intent == "product_search"
     assert "belum tersedia" in result.replies[0].text
     assert [b.payload for b in result.replies[0].buttons] == ["/human_handoff", "/deny"]
+
+
+async def test_the_conversation_keeps_its_language_through_slang_and_gibberish(engine: Engine):
+    assert (await engine.handle(msg("halo kak", sender="sinta"))).info.lang == "id"
+    for text in ("asdfgh qwerty", "noted kak", "gaskeun"):
+        result = await engine.handle(msg(text, sender="sinta"))
+        assert result.info.lang == "id", text
+        assert "Kak" in result.replies[0].text, result.replies[0].text
+    result = await engine.handle(msg("what payment methods do you accept", sender="sinta"))
+    assert result.info.lang == "en" and result.replies[0].text == "Bank transfer works."
+    # A first message decides freely: nothing to keep yet.
+    assert (await engine.handle(msg("hello there", sender="new-visitor"))).info.lang == "en"

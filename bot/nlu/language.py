@@ -54,6 +54,8 @@ W_LEXICON = 0.8
 W_ADDRESS = 0.75
 W_FORMULA = 0.5
 W_NGRAM = 0.5
+# How much more known-word evidence the other language needs to switch a conversation.
+SWITCH_MARGIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -169,44 +171,52 @@ def _ngram_log_odds(word: str) -> float:
 
 
 @lru_cache(maxsize=32768)
-def word_evidence(word: str) -> tuple[float, float]:
-    """(Indonesian, English) evidence of one normalized lowercase word."""
+def _word(word: str) -> tuple[float, float, bool]:
+    """(Indonesian, English) evidence of one word, and whether it is only the trigram model's guess."""
     m = _model()
     if len(word) < 2 and word != "i":
-        return (0.0, 0.0)
+        return (0.0, 0.0, False)
     if word in m.id_address:
-        return (W_ADDRESS, 0.0)
+        return (W_ADDRESS, 0.0, False)
     if word in m.en_formula:
-        return (0.0, W_FORMULA)
+        return (0.0, W_FORMULA, False)
     if word in m.neutral:
-        return (0.0, 0.0)
+        return (0.0, 0.0, False)
     in_id = word in m.id_function
     in_en = word in m.en_words
     if in_id and in_en:
-        return (0.0, 0.0)
+        return (0.0, 0.0, False)
     if in_en:
-        return (0.0, W_FUNCTION)
+        return (0.0, W_FUNCTION, False)
     if in_id:
-        return (W_FUNCTION, 0.0)
+        return (W_FUNCTION, 0.0, False)
     id_known = _id_known(word, m.id_lexicon)
     en_known = _en_known(word, m.en_words)
     if id_known and not en_known:
-        return (W_LEXICON, 0.0)
+        return (W_LEXICON, 0.0, False)
     if en_known and not id_known:
-        return (0.0, W_LEXICON)
+        return (0.0, W_LEXICON, False)
     lo = _ngram_log_odds(word)
     weight = W_NGRAM * (0.5 if id_known else 1.0) * min(1.0, abs(lo) / 1.5)
-    return (0.0, weight) if lo > 0 else (weight, 0.0)
+    return (0.0, weight, True) if lo > 0 else (weight, 0.0, True)
 
 
-def _evidence(text: str) -> tuple[float, float]:
+def word_evidence(word: str) -> tuple[float, float]:
+    """(Indonesian, English) evidence of one normalized lowercase word."""
+    i, e, _ = _word(word)
+    return (i, e)
+
+
+def _evidence(text: str, *, guesses: bool = True) -> tuple[float, float]:
     norm = normalize(text).lower()
     if "thank you" in norm:  # one formula, not "thank" + the pronoun "you"
         norm = norm.replace("thank you", "thanks")
     id_score = en_score = 0.0
     for word in _WORD_RE.findall(norm):
         for part in word.split("-") if word.count("-") and word not in _model().neutral else (word,):
-            i, e = word_evidence(part)
+            i, e, guessed = _word(part)
+            if guessed and not guesses:
+                continue
             id_score += i
             en_score += e
     return id_score, en_score
@@ -219,11 +229,19 @@ def language_scores(text: str) -> dict[Lang, float]:
     return {"id": p_id, "en": 1.0 - p_id}
 
 
-def detect_language(text: str, default: Lang = "id") -> Lang:
-    """"id" or "en" for a short chat message; ``default`` when there is no or equal evidence."""
+def detect_language(text: str, default: Lang = "id", *, keep: bool = False) -> Lang:
+    """"id" or "en" for a short chat message; ``default`` when there is no or equal evidence.
+
+    With ``keep`` (``default`` is the language the conversation is already in), the
+    message must say clearly that the customer changed language: words known to be
+    the other language's, outweighing this one's by :data:`SWITCH_MARGIN`. Guesses
+    about unknown words ("asdfgh", "gaskeun") and a lone loanword among Indonesian
+    ("noted kak", "oke noted") keep the conversation's language."""
     id_score, en_score = _evidence(text or "")
-    if en_score > id_score:
-        return "en"
-    if id_score > en_score:
-        return "id"
-    return default
+    found: Lang = "en" if en_score > id_score else "id" if id_score > en_score else default
+    if keep and found != default:
+        known_id, known_en = _evidence(text or "", guesses=False)
+        lead = known_en - known_id if found == "en" else known_id - known_en
+        if lead < SWITCH_MARGIN:
+            return default
+    return found

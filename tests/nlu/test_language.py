@@ -315,3 +315,16 @@ def test_sql_and_html_do_not_crash() -> None:
     assert detect_language("'; DROP TABLE orders; --") in ("id", "en")
     assert detect_language("<script>alert(1)</script>") in ("id", "en")
     assert detect_language("select * from users where name = 'budi'") == "en"
+
+
+@pytest.mark.parametrize("text", ["asdfgh qwerty", "noted kak", "oke noted", "gaskeun", "anjay", "ok thanks", "hmm"])
+def test_a_conversation_keeps_its_language_without_clear_evidence(text: str) -> None:
+    assert detect_language(text, default="id", keep=True) == "id"
+
+
+@pytest.mark.parametrize(
+    "text", ["where is my order?", "how much is the rattan bag", "English please", "can I pay by transfer?"]
+)
+def test_a_conversation_switches_language_on_clear_evidence(text: str) -> None:
+    assert detect_language(text, default="id", keep=True) == "en"
+    assert detect_language("berapa ongkirnya ke surabaya kak", default="en", keep=True) == "id"
