@@ -590,12 +590,41 @@ def edit_buttons(texts: Texts, lang: Lang) -> list[dict[str, str]]:
     return [{"title": texts.get(f"flow_edit_{part}", lang), "payload": f"{CHOICE_PREFIX}edit-{part}"} for part in EDITABLE_PARTS]
 
 
+# Typed instead of pressing an edit button: "alamatnya salah, ganti dong", "change the courier".
+_CHANGE_WORDS = frozenset({
+    "ganti", "ubah", "diubah", "diganti", "salah", "koreksi", "revisi", "edit", "ralat", "tukar",
+    "change", "wrong", "correct", "switch", "update",
+})
+_PART_WORDS = {
+    "cart": ("keranjang", "jumlah", "ukuran", "warna", "produk", "barang", "pesanan", "cart", "item", "items",
+             "size", "color", "colour", "quantity", "qty"),
+    "contact": ("nama", "hp", "nomor", "telepon", "telp", "wa", "whatsapp", "name", "phone", "number"),
+    "address": ("alamat", "almt", "kota", "address", "city"),
+    "courier": ("kurir", "ekspedisi", "courier"),  # not "pengiriman": "alamat pengiriman" is the address
+    "payment": ("bayar", "pembayaran", "metode", "transfer", "ewallet", "payment", "pay"),
+}
+
+
+def _typed_edit(text: str) -> str | None:
+    """The part of the order a typed message asks to change, when it names exactly one."""
+    words = re.findall(r"[^\W_]+", text.lower())
+    if not _CHANGE_WORDS.intersection(words):
+        return None
+
+    def said(key: str) -> bool:  # "alamatnya" names "alamat"; short keys only as whole words
+        return any(w == key or len(key) >= 4 and w.startswith(key) for w in words)
+
+    parts = [part for part, keys in _PART_WORDS.items() if any(said(k) for k in keys)]
+    return parts[0] if len(parts) == 1 else None
+
+
 @validator("confirm")
 async def _confirm(a: Answer) -> dict[str, Any] | Rejected:
-    if a.choice and a.choice.startswith("edit-") and a.choice[5:] in EDITABLE_PARTS:
+    part = a.choice[5:] if a.choice and a.choice.startswith("edit-") else None if a.choice else _typed_edit(a.raw)
+    if part in EDITABLE_PARTS:
         flow = a.ctx.shop.flows[a.tracker.get_slot(slots.FLOW)]
         cleared: dict[str, Any] = {a.slot.name: None}
-        for type_ in EDITABLE_PARTS[a.choice[5:]]:
+        for type_ in EDITABLE_PARTS[part]:
             if type_ == "cart":
                 cleared[slots.CART] = []
             elif type_ == "address":

@@ -263,3 +263,16 @@ async def test_the_payment_deadline_is_told_with_the_order(bot):
     await walk_to_summary(english, lang="en")
     await english.press("Yes, place")
     assert "Please pay by Thursday, 26 November 2026, 10:00 WIB" in english.text, english.text
+
+
+async def test_the_summary_understands_a_typed_change(bot):
+    chat = bot.customer("ketik-ubah")
+    await walk_to_summary(chat)
+    await chat.say("eh alamatnya salah kak, ganti dong")
+    assert "Alamat lengkap" in chat.text, chat.text  # not the FAQ about changing a placed order's address
+    await chat.say("Jl. Darmo No. 10, Wonokromo")
+    await chat.say("surabaya")
+    await chat.press("JNE")
+    assert "Surabaya" in chat.text and "Mohon dicek" in chat.text
+    await chat.say("change the courier please")
+    assert "kurir yang mana" in chat.text, chat.text
