@@ -25,6 +25,9 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any], flow_triggers: M
     in a row hands the conversation to a person (inside ``action_fallback``).
     """
     intent = parse.intent.name
+    if _only_an_order_number(parse) and intents.ORDER_STATUS in flow_triggers:
+        # A pasted "SP-2026-000123" is the customer asking about that order, not an FAQ question.
+        return FLOW_PREFIX + flow_triggers[intents.ORDER_STATUS]
     if _explicit_complaint(parse) and intents.COMPLAINT in flow_triggers:
         # "mau komplain, kainnya luntur parah": an FAQ about fading would not file the complaint.
         return FLOW_PREFIX + flow_triggers[intents.COMPLAINT]
@@ -60,3 +63,18 @@ def _explicit_complaint(parse: ParseResult) -> bool:
     if parse.intent.name == intents.COMPLAINT or not _COMPLAINT_WORDS.search(parse.text):
         return False
     return any(s.name == intents.COMPLAINT and s.confidence >= COMPLAINT_SAID_SCORE for s in parse.ranking[:3])
+
+
+# What may stand around a pasted order number: "SP-2026-000123 kak", "no pesanan: SP-…".
+_AROUND_NUMBER = re.compile(
+    r"^(?:\W|kak|ka|min|gan|sis|ya|dong|nih|ini|no|nomor|nomer|pesanan|order|number|resi)*$", re.IGNORECASE
+)
+
+
+def _only_an_order_number(parse: ParseResult) -> bool:
+    """The message is an order number and nothing that says what the customer wants with it."""
+    found = [e for e in parse.entities if e.entity == "order_number"]
+    if len(found) != 1:
+        return False
+    rest = parse.text[: found[0].start] + " " + parse.text[found[0].end :]
+    return all(_AROUND_NUMBER.match(word) for word in rest.split())

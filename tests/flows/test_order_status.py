@@ -110,3 +110,19 @@ async def test_cancel_midway(bot):
     await chat.say("gak jadi deh kak")
     assert "dibatalkan" in chat.text
     assert "flow" not in await chat.state()
+
+
+async def test_a_pasted_order_number_alone_checks_that_order(bot):
+    from bot.store.models import counters
+
+    # SP-2026-000123, the number the shop's FAQ uses as its example, read to the NLU as an FAQ question.
+    await bot.store.write(lambda conn, now: conn.execute(counters.insert(), {"name": "order:2026", "value": 122}))
+    order = await place(bot, sender="paste-owner")
+    assert order.number == "SP-2026-000123"
+    stranger = bot.customer("paste-stranger")
+    await stranger.say(f"{order.number} kak")
+    assert "nomor HP atau email" in stranger.text, stranger.text  # still only after proof
+    assert "Kemeja" not in stranger.text
+    owner = bot.customer("paste-owner")
+    await owner.say(order.number)
+    assert "Menunggu pembayaran" in owner.text and order.number in owner.text, owner.text
