@@ -264,3 +264,10 @@ async def test_the_conversation_keeps_its_language_through_slang_and_gibberish(e
     assert result.info.lang == "en" and result.replies[0].text == "Bank transfer works."
     # A first message decides freely: nothing to keep yet.
     assert (await engine.handle(msg("hello there", sender="new-visitor"))).info.lang == "en"
+
+
+async def test_a_greeting_from_the_queue_is_told_they_are_still_waiting(engine: Engine):
+    await engine.handle(msg("mau ngobrol sama admin", sender="antre"))
+    result = await engine.handle(msg("halo kak", sender="antre"))
+    assert result.info.status == "waiting_for_agent"
+    assert "antrean" in result.replies[0].text and "selamat datang" not in result.replies[0].text

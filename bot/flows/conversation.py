@@ -39,6 +39,9 @@ class ActionSmallTalk(Action):
         key = intent if intent in SMALL_TALK else "help"
         if intent == "deny" and tracker.get_slot(slots.PENDING_OFFER) == "handoff":
             key = "handoff_declined"
+        if intent == "greet" and tracker.get_slot(slots.STATUS) == ConversationStatus.WAITING_FOR_AGENT:
+            # "halo min, masih lama?" from the queue: a fresh welcome would forget they are waiting.
+            key = "handoff_already_waiting"
         dispatcher.utter_message(text=texts.get(key, lang))
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
 
