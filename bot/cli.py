@@ -21,7 +21,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    return args.handler(args) or 0
+    from bot.store.engines import DatabaseUnavailable
+
+    try:
+        return args.handler(args) or 0
+    except DatabaseUnavailable as exc:
+        # Every command that opens the store (run, chat, agent, order, telegram) meets the
+        # same DATABASE_URL mistakes; a traceback would bury the one line that matters.
+        print(f"sapa: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

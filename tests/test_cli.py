@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import DEMO_DATA, free_port, sapa_env
 
 GOOD_FAQ = """\
@@ -30,11 +32,13 @@ faqs:
 """
 
 
-def sapa(*args: str, cwd: Path, stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def sapa(
+    *args: str, cwd: Path, stdin: str | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         cwd=cwd,
-        env=sapa_env(cwd),
+        env=sapa_env(cwd, **(env or {})),
         input=stdin,
         capture_output=True,
         text=True,
@@ -164,3 +168,23 @@ def test_help_lists_the_commands(tmp_path: Path):
     assert result.returncode == 0
     for command in ("run", "check", "nlu", "chat"):
         assert command in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://shop@db/sapa", "mysql://shop@db/sapa"),
+        ("not a url", "not a url"),
+        ("sqlite:///no/such/folder/sapa.db", "no/such/folder/sapa.db"),
+        ("postgresql://sapa:s3cret@127.0.0.1:1/sapa", "postgresql://sapa:***@127.0.0.1:1/sapa"),
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_one_clear_line(tmp_path: Path, url: str, expected: str):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    for args in (("order", "list", "--data-dir", "shop"), ("run", "--data-dir", "shop", "--port", str(free_port()))):
+        result = sapa(*args, cwd=tmp_path, env={"DATABASE_URL": url}, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("sapa: ") and "DATABASE_URL" in last and expected in last, last
+        assert "s3cret" not in result.stderr

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, text
 from bot.store import outbox as outbox_module
 from bot.store import queries, writes
 from bot.store.access import Database, open_database
-from bot.store.engines import DEFAULT_URL, normalize_url
+from bot.store.engines import DEFAULT_URL, DatabaseUnavailable, is_sqlite, normalize_url, shown_url
 from bot.store.jobs import Clock, run_batch
 from bot.store.migrate import migrate as migrate_database
 from bot.store.records import (
@@ -101,6 +102,13 @@ class Store:
             raise ValueError(f"unsupported language {default_lang!r}")
         parsed = normalize_url(url)
         if migrate:
+            if is_sqlite(parsed) and not Path(parsed.database or "").parent.is_dir():
+                # Checked before connecting: SQLite cannot create the folder, and a failed
+                # aiosqlite connect leaves a worker thread that prints tracebacks at exit.
+                raise DatabaseUnavailable(
+                    f"cannot open the database at DATABASE_URL {shown_url(parsed)!r}: "
+                    f"the folder {str(Path(parsed.database or '').parent)!r} does not exist"
+                )
             await migrate_database(parsed, echo=echo)
         database = open_database(parsed, echo=echo)
         writer = GroupCommitWriter(database, partial(run_batch, clock=now))

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 DEFAULT_URL = "sqlite+aiosqlite:///./sapa.db"
@@ -24,13 +25,30 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_READ_POOL_SIZE = 10
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be used: a URL Sapa does not support, or nothing usable answers there.
+
+    The message names the URL (without its password) and is meant for the operator as it is.
+    """
+
+
+class UnsupportedDatabaseUrl(DatabaseUnavailable, ValueError):
+    """``DATABASE_URL`` is not a SQLite file or PostgreSQL URL."""
+
+
 def normalize_url(url: str | URL) -> URL:
     """Pick the async driver for the URLs people actually write.
 
     ``postgres://`` and ``postgresql://`` (as hosting providers hand them out)
     become ``postgresql+asyncpg://``; ``sqlite://`` becomes ``sqlite+aiosqlite://``.
     """
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UnsupportedDatabaseUrl(
+            f"DATABASE_URL {str(url)!r} is not a database URL; write sqlite:///path/to/sapa.db "
+            "or postgresql://user@host/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend in ("postgres", "postgresql"):
         return parsed.set(drivername="postgresql+asyncpg")
@@ -38,9 +56,19 @@ def normalize_url(url: str | URL) -> URL:
         if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed):
             # Reads and writes use different connections, and each in-memory
             # connection is its own database.
-            raise ValueError("the store needs a SQLite file, not an in-memory database")
+            raise UnsupportedDatabaseUrl(
+                f"DATABASE_URL {shown_url(parsed)!r}: the store needs a SQLite file, not an in-memory database"
+            )
         return parsed.set(drivername="sqlite+aiosqlite")
-    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}")
+    raise UnsupportedDatabaseUrl(
+        f"DATABASE_URL {shown_url(parsed)!r} is not supported; use sqlite:///path/to/sapa.db "
+        "or postgresql://user@host/db"
+    )
+
+
+def shown_url(url: URL) -> str:
+    """``url`` for the operator's eyes: without the driver Sapa picked and with the password masked."""
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
 
 def is_sqlite(url: URL) -> bool:

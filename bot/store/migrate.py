@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import engines
@@ -64,9 +65,31 @@ def _upgrade_sync(connection: Connection) -> None:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Run ``upgrade head`` in one transaction; a no-op on a current database."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade_sync)
+    """Run ``upgrade head`` in one transaction; a no-op on a current database.
+
+    Raises :class:`engines.DatabaseUnavailable` when no connection can be made (the
+    usual DATABASE_URL mistakes); errors of the migration itself pass unchanged.
+    """
+    try:
+        connection = await engine.connect()
+    except (SQLAlchemyError, OSError) as exc:
+        raise engines.DatabaseUnavailable(
+            f"cannot open the database at DATABASE_URL {engines.shown_url(engine.url)!r}: {_reason(exc)}"
+        ) from exc
+    try:
+        async with connection.begin():
+            await connection.run_sync(_upgrade_sync)
+    finally:
+        await connection.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words for a failed connection, without SQLAlchemy's wrapping."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    if "unable to open database file" in reason:
+        reason += " (may Sapa write in its folder?)"
+    return reason
 
 
 async def migrate(url: URL, *, echo: bool = False) -> None:
