@@ -39,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the web server (REST, widget, console, Telegram)")
     _data_dir_arg(run)
     run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8080)
-    run.add_argument("--workers", type=int, default=1, help="worker processes sharing the port")
+    run.add_argument("--port", type=_port, default=8080, help="0-65535 (default: 8080)")
+    run.add_argument("--workers", type=_positive, default=1, help="worker processes sharing the port")
     run.set_defaults(handler=_run)
 
     check = commands.add_parser("check", help="validate every data file")
@@ -72,6 +72,27 @@ def _parser() -> argparse.ArgumentParser:
 
     add_telegram_commands(commands)
     return parser
+
+
+def _port(value: str) -> int:
+    # The OS takes a port modulo 65536 (99999 became 34463 while the log said 99999).
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is between 0 and 65535, got {port}")
+    return port
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
 
 
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:

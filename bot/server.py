@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import multiprocessing
 import signal
+import socket
+import sys
 
 from aiohttp import web
 
@@ -49,7 +52,34 @@ def _serve_one(settings: Settings, shop: ShopData, reuse_port: bool) -> None:
     )
 
 
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (None when it can).
+
+    Tried before migrating and training, so a second ``sapa run`` on a taken port or a
+    mistyped ``--host`` fails at once with one line instead of a traceback from aiohttp.
+    """
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"unknown host ({exc.strerror})"
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                if exc.errno == errno.EADDRINUSE:
+                    reason += " (is another Sapa or web server running there? pick another --port)"
+                return reason
+    return None
+
+
 def serve(settings: Settings, shop: ShopData) -> int:
+    problem = _cannot_listen(settings.host, settings.port)
+    if problem is not None:
+        print(f"sapa: cannot listen on {settings.host}:{settings.port}: {problem}", file=sys.stderr)
+        return 1
     asyncio.run(_prepare(settings, shop))
     log.info(
         "Sapa is ready for %s: %d FAQ entries, %d products — http://%s:%d",

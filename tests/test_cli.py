@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,28 @@ def test_a_database_url_that_cannot_be_used_is_one_clear_line(tmp_path: Path, ur
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("sapa: ") and "DATABASE_URL" in last and expected in last, last
         assert "s3cret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--port", "99999"), ("--port", "-1"), ("--port", "http"), ("--workers", "0"), ("--workers", "-2")],
+)
+def test_run_refuses_a_port_or_worker_count_that_cannot_be(tmp_path: Path, args: tuple[str, str]):
+    result = sapa("run", "--data-dir", str(DEMO_DATA), *args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("usage: sapa run"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "sapa.db").exists()
+
+
+def test_run_on_a_port_already_taken_says_so(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = sapa("run", "--data-dir", "shop", "--port", str(port), cwd=tmp_path, timeout=240)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"sapa: cannot listen on 127.0.0.1:{port}: ") and "in use" in last, last
