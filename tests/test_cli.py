@@ -214,3 +214,20 @@ def test_run_on_a_port_already_taken_says_so(tmp_path: Path):
     assert "Traceback" not in result.stderr, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"sapa: cannot listen on 127.0.0.1:{port}: ") and "in use" in last, last
+
+
+def test_check_and_run_refuse_an_account_number_without_its_leading_zero(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    write(
+        tmp_path / "shop" / "shop.yml",
+        "version: 1\nname: Toko Kain\nbank_accounts:\n  - {bank: BRI, number: 0123456789, holder: Toko Kain}\n",
+    )
+    expected = (
+        'shop/shop.yml:4: write the \'number\' of an entry of bank_accounts in quotes, like "0123456789": '
+        "without them YAML reads it as 123456789"
+    )
+    check = sapa("check", "--data-dir", "shop", cwd=tmp_path)
+    assert check.returncode == 1 and check.stdout.splitlines() == [expected], check.stdout
+    run = sapa("run", "--data-dir", "shop", "--port", str(free_port()), cwd=tmp_path, timeout=60)
+    assert run.returncode == 1 and expected in run.stderr.splitlines(), run.stderr
+    assert "Traceback" not in run.stderr

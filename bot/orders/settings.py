@@ -18,9 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.shopdata.problems import Problems
+
+if TYPE_CHECKING:
+    from bot.shopdata.yamlio import Field
 
 DEFAULT_DEADLINE_DAYS = 3
 DEFAULT_REMINDER_HOURS = 24
@@ -141,4 +145,23 @@ def check_shop_order_keys(path: Path, probs: Problems) -> None:
             entry = mapping(probs, item, f"an entry of {key}", allowed=keys, required=keys[:2])
             for sub in keys:
                 if entry is not None and sub in entry:
-                    text_node(probs, entry[sub].node, entry[sub].line, f"'{sub}' of an entry of {key}")
+                    field = entry[sub]
+                    what = f"'{sub}' of an entry of {key}"
+                    if text_node(probs, field.node, field.line, what) is not None:
+                        _check_number_as_written(probs, field, what)
+
+
+def _check_number_as_written(probs: Problems, field: "Field", what: str) -> None:
+    """An unquoted 0123456789 or +62812... is a YAML integer that loses its 0 or +;
+    the shop would send customers an account number that is not theirs."""
+    from bot.shopdata.yamlio import TAG_INT, node_tag, parse_int
+
+    raw = str(field.node.value)
+    if node_tag(field.node) != TAG_INT:
+        return
+    try:
+        read = str(parse_int(raw))
+    except ValueError:
+        read = "?"
+    if read != raw:
+        probs.error(field.line, f'write the {what} in quotes, like "{raw}": without them YAML reads it as {read}')

@@ -32,9 +32,11 @@ LANGS = ("id", "en")
 _BOM = b"\xef\xbb\xbf"
 
 
-def _tag(node: Node) -> str:
+def node_tag(node: Node) -> str:
+    """The resolved YAML 1.2 tag of ``node`` (``TAG_INT`` for an unquoted 0812...)."""
     tag = node.tag
     return tag if isinstance(tag, str) else str(getattr(tag, "value", tag))
+
 
 
 def line_of(node: Node) -> int:
@@ -43,7 +45,7 @@ def line_of(node: Node) -> int:
 
 
 def is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and _tag(node) == TAG_NULL
+    return isinstance(node, ScalarNode) and node_tag(node) == TAG_NULL
 
 
 def decode_utf8(raw: bytes, probs: Problems) -> str | None:
@@ -121,7 +123,7 @@ def describe(node: Node) -> str:
         return "a mapping"
     if isinstance(node, SequenceNode):
         return "a list"
-    tag = _tag(node)
+    tag = node_tag(node)
     if tag == TAG_NULL:
         return "nothing"
     if tag in (TAG_INT, TAG_FLOAT, TAG_BOOL):
@@ -259,7 +261,7 @@ def integer(
 ) -> int | None:
     """A whole number >= ``minimum``: not a float, not quoted, no thousands separators."""
     node = field.node
-    if isinstance(node, ScalarNode) and _tag(node) == TAG_INT:
+    if isinstance(node, ScalarNode) and node_tag(node) == TAG_INT:
         try:
             value = parse_int(str(node.value))
         except ValueError:
@@ -314,7 +316,7 @@ def to_python(node: Node) -> object:
         return {str(k.value) if isinstance(k, ScalarNode) else str(to_python(k)): to_python(v) for k, v in node.value}
     if isinstance(node, SequenceNode):
         return [to_python(item) for item in node.value]
-    tag = _tag(node)
+    tag = node_tag(node)
     raw = str(node.value)
     try:
         if tag == TAG_NULL:

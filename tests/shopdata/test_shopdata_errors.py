@@ -437,3 +437,29 @@ def test_paths_outside_cwd_are_absolute(tmp_path, monkeypatch):
 def test_problem_str():
     assert str(DataProblem("data/faq/payment.yml", 12, "boom")) == "data/faq/payment.yml:12: boom"
     assert str(DataProblem("data/faq/x.yml", 3, "hmm", "warning")) == "data/faq/x.yml:3: warning: hmm"
+
+
+def test_account_numbers_that_yaml_would_change_must_be_quoted(data_dir, good_faq):
+    # Unquoted, YAML reads 0123456789 as the number 123456789: customers would be told to
+    # transfer to an account number without its leading 0 (or an e-wallet without its +62).
+    data_dir.write("faq/a.yml", good_faq)
+    data_dir.write(
+        "shop.yml",
+        """\
+        version: 1
+        name: Batik Sekar Ayu
+        bank_accounts:
+          - {bank: BRI, number: 0123456789, holder: CV Sekar Ayu}
+          - {bank: BCA, number: 1234567890, holder: CV Sekar Ayu}
+        ewallets:
+          - name: OVO
+            number: +6281234567890
+          - {name: DANA, number: "0812-3456-7890"}
+        """,
+    )
+    assert lines() == [
+        "data/shop.yml:4: write the 'number' of an entry of bank_accounts in quotes, like \"0123456789\": "
+        "without them YAML reads it as 123456789",
+        "data/shop.yml:8: write the 'number' of an entry of ewallets in quotes, like \"+6281234567890\": "
+        "without them YAML reads it as 6281234567890",
+    ]
