@@ -23,6 +23,11 @@ def _package_texts() -> dict[str, dict[str, str]]:
     return table
 
 
+def package_text_keys() -> frozenset[str]:
+    """Every key a data dir's ``texts.yml`` may override."""
+    return frozenset(_package_texts())
+
+
 class _KeepMissing(dict):
     """Leaves an unknown ``{placeholder}`` as it is instead of raising."""
 

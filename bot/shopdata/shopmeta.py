@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+from functools import cache
 from pathlib import Path
+
+from bot.texts import package_text_keys
 
 from .problems import Problems
 from .yamlio import bilingual, mapping, read_yaml, text, to_python, version
@@ -52,12 +56,28 @@ def read_texts_file(path: Path, probs: Problems) -> dict[str, dict[str, str]] | 
     entries = mapping(probs, fields["texts"].node, "texts", line=fields["texts"].line)
     if entries is None:
         return None
+    known = _package_text_keys()
     texts: dict[str, dict[str, str]] = {}
     ok = True
     for key, field in entries.items():
+        if key not in known:
+            # Such a text is never said: the admin's wording would silently not appear.
+            close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            probs.error(
+                field.key_line,
+                f"'{key}' is not one of the bot's texts{hint}; the keys are those of bot/resources/texts*.yml",
+            )
+            ok = False
+            continue
         value = bilingual(probs, field, f"text '{key}'", require_all=False)
         if value is None:
             ok = False
         else:
             texts[key] = value
     return texts if ok else None
+
+
+@cache
+def _package_text_keys() -> frozenset[str]:
+    return package_text_keys()

@@ -397,14 +397,33 @@ def test_shop_and_texts_shapes(data_dir):
         texts:
           greet: {id: "Halo Kak!", en: "Hi!"}
           fallback: "Maaf"
-          bye: {idn: "Dah"}
+          goodbye: {idn: "Dah"}
         """,
     )
     assert lines() == [
         "data/shop.yml:3: tagline is missing the 'en' text (both 'id' and 'en' are required)",
         "data/texts.yml:3: text 'fallback' must be a mapping (key: value lines), got the text 'Maaf'",
-        "data/texts.yml:4: unknown key 'idn' in text 'bye' (did you mean 'id'?); allowed keys: id, en",
-        "data/texts.yml:4: text 'bye' needs an 'id' or 'en' text",
+        "data/texts.yml:4: unknown key 'idn' in text 'goodbye' (did you mean 'id'?); allowed keys: id, en",
+        "data/texts.yml:4: text 'goodbye' needs an 'id' or 'en' text",
+    ]
+
+
+def test_a_text_the_bot_does_not_have(data_dir, good_faq):
+    data_dir.write("faq/a.yml", good_faq)
+    data_dir.write(
+        "texts.yml",
+        """        version: 1
+        texts:
+          greet: {id: "Halo Kak!"}
+          greeet: {id: "Halo Kak, ada yang bisa dibantu?", en: "Hi!"}
+          welcome_message: {id: "Selamat datang"}
+        """,
+    )
+    assert lines() == [
+        "data/texts.yml:4: 'greeet' is not one of the bot's texts (did you mean 'greet'?); "
+        "the keys are those of bot/resources/texts*.yml",
+        "data/texts.yml:5: 'welcome_message' is not one of the bot's texts; "
+        "the keys are those of bot/resources/texts*.yml",
     ]
 
 
