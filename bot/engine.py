@@ -74,6 +74,9 @@ class Engine:
         self.actions: dict[str, Action] = {cls().name(): cls() for cls in _action_classes()}
         self.dialogue = Dialogue(flow_context, self.actions)
         self._flow_triggers = {f.trigger for f in flow_context.shop.flows.values()}
+        # The shop's own intents (nlu/*.yml, the triggers of its flows) can be pressed
+        # as buttons too: "/warranty_claim" starts the shop's warranty flow.
+        self._shop_intents = {e.intent for e in flow_context.shop.nlu_examples} | self._flow_triggers
 
     async def handle(self, message: IncomingMessage) -> TurnResult:
         """Answer one customer message; returns after the turn is committed."""
@@ -207,7 +210,7 @@ class Engine:
     def _known_intent(self, name: str) -> bool:
         if intents.is_faq(name):
             return self.flow_context.shop.faq(name[len(intents.FAQ_PREFIX) :]) is not None
-        return name in intents.BUILTIN
+        return name in intents.BUILTIN or name in self._shop_intents
 
     async def _customer_name(self, conversation: ConversationRecord, parse: ParseResult) -> str | None:
         """The name the customer already gave (widget pre-chat form), for flows that ask for it.

@@ -231,3 +231,28 @@ def test_check_and_run_refuse_an_account_number_without_its_leading_zero(tmp_pat
     run = sapa("run", "--data-dir", "shop", "--port", str(free_port()), cwd=tmp_path, timeout=60)
     assert run.returncode == 1 and expected in run.stderr.splitlines(), run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_button_with_the_shops_own_intent_starts_its_flow(tmp_path: Path):
+    # README: a flow's trigger is built in or has examples in nlu/; a FAQ button may press it.
+    write(
+        tmp_path / "shop" / "faq" / "a.yml",
+        GOOD_FAQ
+        + "    buttons:\n"
+        + '      - {title: {id: "Klaim garansi", en: "Warranty claim"}, payload: "/warranty_claim"}\n',
+    )
+    write(
+        tmp_path / "shop" / "nlu" / "w.yml",
+        'version: "3.1"\nnlu:\n- intent: warranty_claim\n  examples: |\n'
+        "    - mau klaim garansi\n    - barang saya rusak mau klaim garansi\n    - warranty claim please\n",
+    )
+    write(
+        tmp_path / "shop" / "flows" / "w.yml",
+        "version: 1\nflows:\n  warranty_claim:\n    trigger: warranty_claim\n    finish: action_handoff_details\n"
+        "    slots:\n      - name: problem\n        type: text\n        min_length: 10\n"
+        '        prompt: {id: "Kerusakannya seperti apa, Kak?", en: "What\'s wrong with it?"}\n',
+    )
+    result = sapa("chat", "--data-dir", "shop", cwd=tmp_path, stdin="berapa lama pengiriman\n1\n")
+    assert result.returncode == 0, result.stderr
+    assert "[1] Klaim garansi" in result.stdout
+    assert "Kerusakannya seperti apa, Kak?" in result.stdout, result.stdout

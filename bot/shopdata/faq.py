@@ -160,5 +160,5 @@ def _read_buttons(field: Field, probs: Problems) -> tuple[FaqButton, ...] | None
         if title is None or payload is None:
             ok = False
             continue
-        buttons.append(FaqButton(title=title, payload=payload))
+        buttons.append(FaqButton(title=title, payload=payload, line=fields["payload"].line))
     return tuple(buttons) if ok else None

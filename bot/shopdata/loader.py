@@ -22,6 +22,8 @@ FILE relative to the current directory when it lies below it.
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 from pathlib import Path
 
@@ -115,6 +117,55 @@ def _check_label_conflicts(
     for example in examples:
         src = example.source
         visit(example.text, example.intent, src.file if src else "", src.line if src else 0)
+
+
+_PAYLOAD = re.compile(r"/([\w/\-]+)(\{.*\})?", re.S)
+
+
+def _check_button_payloads(
+    faqs: list[FaqEntry], faq_ids: set[str], intents: set[str], problems: list[DataProblem]
+) -> None:
+    """A payload ``/faq/<id>`` or ``/<intent>`` must name something the bot knows.
+
+    Pressing a button whose FAQ was renamed or whose intent is mistyped only gets
+    "we didn't understand" (the payload goes to the NLU as text): a dead end.
+    A payload without the leading ``/`` is sent as the customer's own words.
+    """
+    for entry in faqs:
+        file = entry.source.file if entry.source else ""
+        for button in entry.buttons:
+            payload = button.payload
+            if not payload.startswith("/"):
+                continue
+            match = _PAYLOAD.fullmatch(payload)
+            message = None
+            if match is None:
+                message = f"button payload '{payload}' must be /<intent> or /faq/<id> (no spaces)"
+            elif match.group(1).startswith(FAQ_INTENT_PREFIX):
+                faq_id = match.group(1)[len(FAQ_INTENT_PREFIX) :]
+                if faq_id not in faq_ids:
+                    message = f"button payload '{payload}' names no FAQ entry: there is no FAQ with id '{faq_id}'"
+                    message += _did_you_mean(faq_id, faq_ids)
+            elif match.group(1) not in intents:
+                intent = match.group(1)
+                message = (
+                    f"button payload '{payload}' names intent '{intent}', which is neither built in "
+                    f"nor has examples in nlu/{_did_you_mean(intent, intents)}"
+                )
+            if message is None and match is not None and match.group(2):
+                try:
+                    entities = json.loads(match.group(2))
+                except ValueError:
+                    entities = None
+                if not isinstance(entities, dict):
+                    message = f"button payload '{payload}': the part in {{}} must be JSON like {{\"product\": \"SKU\"}}"
+            if message is not None:
+                problems.append(DataProblem(file, button.line, message))
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataProblem]]:
@@ -223,6 +274,8 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
             flows[flow.name] = flow
 
     if not any(p.severity == ERROR for p in problems):
+        # Only on otherwise sound data: a button to an entry with a broken id is that entry's problem.
+        _check_button_payloads(faqs, set(faq_ids), set(BUILTIN_INTENTS) | {e.intent for e in examples}, problems)
         _check_label_conflicts(faqs, examples, problems)
 
     problems = sort_problems(problems)

@@ -34,6 +34,7 @@ class SourceRef:
 class FaqButton:
     title: dict[str, str]  # lang -> title
     payload: str
+    line: int = field(default=0, compare=False)  # of the payload, for ``sapa check``
 
 
 @dataclass(frozen=True)

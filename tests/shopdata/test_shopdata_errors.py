@@ -482,3 +482,30 @@ def test_account_numbers_that_yaml_would_change_must_be_quoted(data_dir, good_fa
         "data/shop.yml:8: write the 'number' of an entry of ewallets in quotes, like \"+6281234567890\": "
         "without them YAML reads it as 6281234567890",
     ]
+
+
+def test_button_payloads_must_name_an_faq_or_an_intent(data_dir, good_faq):
+    data_dir.write(
+        "faq/a.yml",
+        good_faq.replace('payload: "/faq/payment-bank"', 'payload: "/faq/payment-bnak"')
+        + """\
+  - id: payment-cod
+    questions: {id: ["bisa cod?"]}
+    answer: {id: "Bisa.", en: "Yes."}
+    buttons:
+      - {title: {id: "Admin", en: "Admin"}, payload: "/human_handof"}
+      - {title: {id: "Garansi", en: "Garansi"}, payload: "/warranty_claim"}
+      - {title: {id: "Pesan", en: "Pesan"}, payload: '/place_order{"product": "BTK-1"}'}
+      - {title: {id: "Pesan", en: "Pesan"}, payload: "/place_order{product}"}
+      - {title: {id: "Tulisan", en: "Tulisan"}, payload: "bisa kirim hari ini?"}
+""",
+    )
+    data_dir.write("nlu/w.yml", 'version: "3.1"\nnlu:\n- intent: warranty_claim\n  examples: |\n    - klaim garansi\n')
+    assert lines() == [
+        "data/faq/a.yml:13: button payload '/faq/payment-bnak' names no FAQ entry: "
+        "there is no FAQ with id 'payment-bnak' (did you mean 'payment-bank'?)",
+        "data/faq/a.yml:24: button payload '/human_handof' names intent 'human_handof', which is neither "
+        "built in nor has examples in nlu/ (did you mean 'human_handoff'?)",
+        "data/faq/a.yml:27: button payload '/place_order{product}': the part in {} must be JSON "
+        'like {"product": "SKU"}',
+    ]
