@@ -252,7 +252,12 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
     ticket_config: TicketConfig | None = None
     tickets_path = _single_file(data_dir, "tickets")
     if tickets_path is not None:
-        ticket_config = read_tickets_file(tickets_path, Problems(display_path(tickets_path), problems))
+        ticket_config = read_tickets_file(
+            tickets_path,
+            Problems(display_path(tickets_path), problems),
+            shipping_file=display_path(shipping_path) if shipping_path is not None else None,
+            zones=frozenset(zone.id for zone in shipping.zones) if shipping is not None else None,
+        )
 
     flows = builtin_flows()
     flow_files: dict[str, str] = {}

@@ -38,6 +38,7 @@ shops asked for, one team). ``sapa check`` reports every mistake as FILE:LINE.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class Team:
     id: str
     name: str
     regions: dict[str, str] = field(default_factory=dict)  # shipping zone → team id
+    region_lines: dict[str, int] = field(default_factory=dict, compare=False)  # zone → its line, for messages
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,11 @@ DEFAULT_SLAS = {
 TOP_KEYS = ("version", "categories", "teams", "priorities", "rules", "max_open_per_agent")
 
 
-def read_tickets_file(path: Path, probs: Problems) -> TicketConfig | None:
+def read_tickets_file(
+    path: Path, probs: Problems, *, shipping_file: str | None = None, zones: frozenset[str] | None = None
+) -> TicketConfig | None:
+    """``shipping_file``/``zones``: the data dir's shipping.yml and its zones, which teams'
+    ``regions`` name (``zones`` None when that file has errors of its own: not checked then)."""
     root = read_yaml(path, probs)
     if root is None:
         return None
@@ -153,8 +159,13 @@ def read_tickets_file(path: Path, probs: Problems) -> TicketConfig | None:
     categories = _categories(probs, fields["categories"], team_ids) if "categories" in fields else []
     for team in teams:
         for zone, other in team.regions.items():
+            _check_region_zone(probs, team, zone, shipping_file, zones)
             if other not in team_ids:
-                probs.error(fields["teams"].line, f"team '{team.id}' sends region '{zone}' to unknown team '{other}'")
+                probs.error(
+                    team.region_lines.get(zone, fields["teams"].line),
+                    f"team '{team.id}' sends region '{zone}' to unknown team '{other}'; "
+                    f"teams: {', '.join(sorted(team_ids))}",
+                )
     slas = dict(DEFAULT_SLAS)
     if "priorities" in fields:
         slas.update(_slas(probs, fields["priorities"]))
@@ -169,6 +180,27 @@ def read_tickets_file(path: Path, probs: Problems) -> TicketConfig | None:
     return TicketConfig(tuple(categories), tuple(teams), slas, rules, limit)
 
 
+def _check_region_zone(
+    probs: Problems, team: Team, zone: str, shipping_file: str | None, zones: frozenset[str] | None
+) -> None:
+    """A region is a zone of shipping.yml: a mistyped one silently routes no ticket."""
+    line = team.region_lines.get(zone, 0)
+    if shipping_file is None:
+        probs.warning(
+            line,
+            f"team '{team.id}' has regions, but there is no shipping.yml whose zones they could name; "
+            "they never apply",
+        )
+    elif zones is not None and zone not in zones:
+        close = difflib.get_close_matches(zone, sorted(zones), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        probs.error(
+            line,
+            f"team '{team.id}' names region '{zone}', which is not a zone of {shipping_file}{hint}; "
+            f"zones: {', '.join(sorted(zones))}",
+        )
+
+
 def _teams(probs: Problems, f: Field) -> list[Team]:
     teams: list[Team] = []
     for node in sequence(probs, f, "teams") or []:
@@ -179,17 +211,19 @@ def _teams(probs: Problems, f: Field) -> list[Team]:
         team_id = _ident(probs, fields["id"], "team id")
         name = text(probs, fields["name"], "team name")
         regions: dict[str, str] = {}
+        region_lines: dict[str, int] = {}
         if "regions" in fields:
             entries = mapping(probs, fields["regions"].node, "regions", line=fields["regions"].line)
             for zone, target in (entries or {}).items():
                 value = text(probs, target, f"team for region '{zone}'")
                 if value:
                     regions[zone] = value
+                    region_lines[zone] = target.key_line
         if team_id and name:
             if any(t.id == team_id for t in teams):
                 probs.error(fields["id"].line, f"duplicate team id '{team_id}'")
                 continue
-            teams.append(Team(team_id, name, regions))
+            teams.append(Team(team_id, name, regions, region_lines))
     return teams
 
 

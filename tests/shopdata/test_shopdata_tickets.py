@@ -35,3 +35,59 @@ priorities:
     assert "priority must be one of" in text
     assert "unknown team 'nobody'" in text
     assert "tickets.yml:8:" in text and "first_response_minutes must be at least 1" in text
+
+
+SHIPPING = """\
+version: 1
+origin: surakarta
+zones:
+  - {id: dalam-kota}
+  - {id: sumatra-bali-ntb}
+couriers:
+  - id: jne-reg
+    name: JNE REG
+    rates:
+      dalam-kota: {per_kg: 8000, days: "1-2"}
+      sumatra-bali-ntb: {per_kg: 28000, days: "3-5"}
+cities:
+  - {id: surakarta, name: Surakarta, zone: dalam-kota, aliases: [Solo]}
+  - {id: medan, name: Medan, zone: sumatra-bali-ntb}
+"""
+
+TICKETS_WITH_REGIONS = """\
+version: 1
+categories:
+  - {id: other, name: {id: Lainnya, en: Other}, team: pengiriman, priority: normal}
+teams:
+  - id: pengiriman
+    name: Pengiriman
+    regions:
+      sumatera-bali-ntb: luar_jawa
+      dalam-kota: pengiriman_dalam_kota
+  - {id: luar_jawa, name: Luar Jawa}
+"""
+
+
+def test_a_region_must_be_a_zone_of_shipping_yml_and_a_team_must_exist(data_dir, good_faq):
+    data_dir.write("faq/payment.yml", good_faq)
+    data_dir.write("shipping.yml", SHIPPING)
+    data_dir.write("tickets.yml", TICKETS_WITH_REGIONS)
+    assert [str(p) for p in check_data_dir(data_dir.root)] == [
+        "data/tickets.yml:8: team 'pengiriman' names region 'sumatera-bali-ntb', which is not a zone of "
+        "data/shipping.yml (did you mean 'sumatra-bali-ntb'?); zones: dalam-kota, sumatra-bali-ntb",
+        "data/tickets.yml:9: team 'pengiriman' sends region 'dalam-kota' to unknown team "
+        "'pengiriman_dalam_kota'; teams: luar_jawa, pengiriman",
+    ]
+
+
+def test_regions_without_shipping_yml_are_a_warning(data_dir, good_faq):
+    data_dir.write("faq/payment.yml", good_faq)
+    data_dir.write("tickets.yml", TICKETS_WITH_REGIONS.replace("pengiriman_dalam_kota", "luar_jawa"))
+    shop, problems = load_shop_checked(data_dir.root)
+    assert shop is not None
+    assert [str(p) for p in problems] == [
+        "data/tickets.yml:8: warning: team 'pengiriman' has regions, but there is no shipping.yml whose "
+        "zones they could name; they never apply",
+        "data/tickets.yml:9: warning: team 'pengiriman' has regions, but there is no shipping.yml whose "
+        "zones they could name; they never apply",
+    ]
