@@ -54,12 +54,16 @@ __all__ = [
 FAQ_INTENT_PREFIX = "faq/"
 
 
-def _yaml_files(directory: Path) -> list[Path]:
-    files = [
-        p
-        for p in directory.iterdir()
-        if p.suffix in (".yml", ".yaml") and not p.name.startswith(".") and p.is_file()
-    ]
+def _yaml_files(directory: Path, problems: list[DataProblem]) -> list[Path]:
+    files = []
+    for p in directory.iterdir():
+        if p.suffix not in (".yml", ".yaml") or p.name.startswith("."):
+            continue
+        if p.is_dir():
+            # An unzipped archive or a copy gone wrong: its contents would be silently skipped.
+            problems.append(DataProblem(display_path(p), 0, f"'{p.name}' is a folder; expected a .yml file"))
+        elif p.is_file():
+            files.append(p)
     return sorted(files, key=lambda p: p.name)
 
 
@@ -70,14 +74,16 @@ def _subdir(data_dir: Path, name: str, problems: list[DataProblem]) -> list[Path
     if not path.is_dir():
         problems.append(DataProblem(display_path(path), 0, f"'{name}' must be a folder of .yml files"))
         return []
-    return _yaml_files(path)
+    return _yaml_files(path, problems)
 
 
-def _single_file(data_dir: Path, stem: str) -> Path | None:
+def _single_file(data_dir: Path, stem: str, problems: list[DataProblem]) -> Path | None:
     for suffix in (".yml", ".yaml"):
         path = data_dir / f"{stem}{suffix}"
         if path.is_file():
             return path
+        if path.is_dir():
+            problems.append(DataProblem(display_path(path), 0, f"'{path.name}' is a folder; expected a file"))
     return None
 
 
@@ -222,7 +228,7 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
         products.extend(found)
 
     shop: dict[str, object] = {}
-    shop_path = _single_file(data_dir, "shop")
+    shop_path = _single_file(data_dir, "shop", problems)
     if shop_path is not None:
         shop = read_shop_file(shop_path, Problems(display_path(shop_path), problems)) or {}
         # Order rules (payment deadline, reminder, accounts): see bot/orders/settings.py.
@@ -231,12 +237,12 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
         check_shop_order_keys(shop_path, Problems(display_path(shop_path), problems))
 
     texts: dict[str, dict[str, str]] = {}
-    texts_path = _single_file(data_dir, "texts")
+    texts_path = _single_file(data_dir, "texts", problems)
     if texts_path is not None:
         texts = read_texts_file(texts_path, Problems(display_path(texts_path), problems)) or {}
 
     widget: WidgetConfig | None = None
-    widget_path = _single_file(data_dir, "widget")
+    widget_path = _single_file(data_dir, "widget", problems)
     if widget_path is not None:
         name = shop.get("name")
         widget = read_widget_file(
@@ -245,12 +251,12 @@ def load_shop_checked(data_dir: Path | str) -> tuple[ShopData | None, list[DataP
 
     # -- shipping.yml (orders) --
     shipping: ShippingRates | None = None
-    shipping_path = _single_file(data_dir, "shipping")
+    shipping_path = _single_file(data_dir, "shipping", problems)
     if shipping_path is not None:
         shipping = read_shipping_file(shipping_path, Problems(display_path(shipping_path), problems))
 
     ticket_config: TicketConfig | None = None
-    tickets_path = _single_file(data_dir, "tickets")
+    tickets_path = _single_file(data_dir, "tickets", problems)
     if tickets_path is not None:
         ticket_config = read_tickets_file(
             tickets_path,

@@ -509,3 +509,15 @@ def test_button_payloads_must_name_an_faq_or_an_intent(data_dir, good_faq):
         "data/faq/a.yml:27: button payload '/place_order{product}': the part in {} must be JSON "
         'like {"product": "SKU"}',
     ]
+
+
+def test_a_folder_where_a_file_belongs(data_dir, good_faq):
+    data_dir.write("faq/a.yml", good_faq)
+    (data_dir.root / "faq" / "shipping.yml").mkdir()
+    (data_dir.root / "shop.yml").mkdir()
+    (data_dir.root / "tickets.yml").mkdir()
+    assert lines() == [
+        "data/faq/shipping.yml: 'shipping.yml' is a folder; expected a .yml file",
+        "data/shop.yml: 'shop.yml' is a folder; expected a file",
+        "data/tickets.yml: 'tickets.yml' is a folder; expected a file",
+    ]
