@@ -164,6 +164,13 @@ def _nlu_test(args: argparse.Namespace) -> int:
         print(f"{exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
 
+    if args.json_out is not None:
+        # Found out before training and evaluating, which can take minutes, not after.
+        problem = _cannot_write(args.json_out)
+        if problem is not None:
+            print(f"{args.json_out}: cannot write the JSON report: {problem}", file=sys.stderr)
+            return 1
+
     if train_examples is not None:
         model = train_model(train_examples)
     else:
@@ -176,6 +183,17 @@ def _nlu_test(args: argparse.Namespace) -> int:
     if args.json_out:
         args.json_out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
+
+
+def _cannot_write(path: Path) -> str | None:
+    if path.is_dir():
+        return "it is a folder"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder {str(folder)!r} does not exist"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "permission denied"
+    return None
 
 
 # -- chat ----------------------------------------------------------------------

@@ -256,3 +256,13 @@ def test_a_button_with_the_shops_own_intent_starts_its_flow(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "[1] Klaim garansi" in result.stdout
     assert "Kerusakannya seperti apa, Kak?" in result.stdout, result.stdout
+
+
+def test_nlu_test_refuses_a_json_path_it_cannot_write_before_training(tmp_path: Path):
+    data = write(tmp_path / "t.yml", 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - halo kak\n')
+    (tmp_path / "out").mkdir()
+    for out, reason in (("nodir/r.json", "the folder 'nodir' does not exist"), ("out", "it is a folder")):
+        result = sapa("nlu", "test", "--data", str(data), "--train", str(data), "--json", out, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr.strip() == f"{out}: cannot write the JSON report: {reason}", result.stderr
+        assert result.stdout == ""
