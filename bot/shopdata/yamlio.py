@@ -65,8 +65,26 @@ def decode_utf8(raw: bytes, probs: Problems) -> str | None:
         return None
 
 
-def yaml_error(exc: YAMLError, probs: Problems) -> None:
-    """Report a ruamel.yaml syntax error at the line where it was found."""
+def yaml_error(exc: YAMLError, probs: Problems, text: str | None = None) -> None:
+    """Report a ruamel.yaml syntax error at the line where it was found.
+
+    With the file's ``text``, a quote left open is reported at the line that opened it:
+    the parser only stumbles where the quoted text happens to end, often many lines later.
+    """
+    if isinstance(exc, MarkedYAMLError) and text is not None and exc.problem_mark is not None:
+        found = exc.problem_mark.line + 1
+        since = exc.context_mark.line + 1 if exc.context_mark is not None else found - 1
+        opened = _unclosed_quote_line(text, max(1, min(since, found - 1)), found)
+        if opened is not None:
+            line, quote = opened
+            advice = f"end it with {quote} on the same line"
+            if quote == "'":
+                advice += " (an apostrophe inside '...' is written twice: 'Kakak''s'; or use \" quotes)"
+            probs.error(
+                line,
+                f"invalid YAML: the text in quotes that starts on this line is never closed; {advice}",
+            )
+            return
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -87,6 +105,47 @@ def yaml_error(exc: YAMLError, probs: Problems) -> None:
     probs.error(line, f"invalid YAML: {message}")
 
 
+def _unclosed_quote_line(text: str, first: int, last: int) -> tuple[int, str] | None:
+    """The last line in ``first..last`` (1-based) where a quoted scalar opens and does not close.
+
+    Admins write one-line quoted texts; YAML lets a quoted text run on over many lines,
+    which is how one missing quote swallows the lines after it.
+    """
+    lines = text.splitlines()
+    for number in range(min(last, len(lines)), first - 1, -1):
+        quote = _open_quote_at_end(lines[number - 1])
+        if quote is not None:
+            return number, quote
+    return None
+
+
+def _open_quote_at_end(line: str) -> str | None:
+    """The quote character still open at the end of ``line`` (scanned on its own), if any."""
+    quote: str | None = None
+    previous = " "
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quote == '"':
+            if char == "\\":
+                i += 1
+            elif char == '"':
+                quote = None
+        elif quote == "'":
+            if char == "'":
+                if line[i + 1 : i + 2] == "'":
+                    i += 1
+                else:
+                    quote = None
+        elif char == "#" and previous.isspace():
+            return None
+        elif char in "\"'" and (previous.isspace() or previous in "-:[{,?"):
+            quote = char
+        previous = char
+        i += 1
+    return quote
+
+
 def compose_text(text: str, probs: Problems) -> Node | None:
     """Compose ``text``; None (with a problem recorded) when it is empty or not valid YAML."""
     if not text.strip():
@@ -96,7 +155,7 @@ def compose_text(text: str, probs: Problems) -> Node | None:
     try:
         node = yaml.compose(text)
     except YAMLError as exc:
-        yaml_error(exc, probs)
+        yaml_error(exc, probs, text)
         return None
     if node is None:
         probs.error(1, "file is empty (nothing but comments)")

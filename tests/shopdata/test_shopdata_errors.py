@@ -521,3 +521,44 @@ def test_a_folder_where_a_file_belongs(data_dir, good_faq):
         "data/shop.yml: 'shop.yml' is a folder; expected a file",
         "data/tickets.yml: 'tickets.yml' is a folder; expected a file",
     ]
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(data_dir):
+    # YAML lets quoted text run over several lines, so the parser stumbles only where the
+    # text happens to end: one line later for ", dozens of lines later for an apostrophe.
+    data_dir.write(
+        "faq/payment.yml",
+        """\
+        version: 1
+        category: payment
+        faqs:
+          - id: payment-methods
+            questions:
+              id:
+                - "bayar pakai apa
+                - "metode pembayaran apa saja"
+            answer: {id: "Transfer bank.", en: "Bank transfer."}
+        """,
+    )
+    data_dir.write(
+        "faq/shipping.yml",
+        """\
+        version: 1
+        category: shipping
+        faqs:
+          - id: shipping-time
+            questions:
+              id:
+                - 'berapa lama pengiriman
+                - "paket sampai berapa hari"
+                - "kirim ke jakarta berapa hari"
+            answer: {id: "2-3 hari.", en: "2-3 days, that's all."}
+        """,
+    )
+    assert lines() == [
+        "data/faq/payment.yml:7: invalid YAML: the text in quotes that starts on this line is never closed; "
+        'end it with " on the same line',
+        "data/faq/shipping.yml:7: invalid YAML: the text in quotes that starts on this line is never closed; "
+        "end it with ' on the same line (an apostrophe inside '...' is written twice: 'Kakak''s'; "
+        'or use " quotes)',
+    ]
