@@ -81,10 +81,16 @@ HUMAN_HANDOFF = "human_handoff"
 # What normalize() turns every way of addressing the admin into (kak, min, gan, sis…).
 ADDRESS_TERMS = frozenset({"kak"})
 CONFIDENT_SHORT = 0.9
+# Up to this many words (address terms aside) is a message too short for an FAQ match
+# to outvote a confident stage A: "mau pesan dong" shares three words with "kak pesanan
+# saya mau dibatalkan" and none of what that entry is about.
+SHORT_KNOWN_WORDS = 3
 # A settled emoji (👍 yes, 👎 no, 🙏 thanks): sure, but below an exact labeled example.
 EMOJI_CONFIDENCE = 0.9
 PRODUCT_SEARCH = "product_search"
 PLACE_ORDER = "place_order"
+# The intents whose flow acts on one order the message may name.
+ORDER_INTENTS = frozenset({"order_status", "payment_confirmation", "complaint"})
 CATALOG_ENTITIES = frozenset({"product", "size", "color"})
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
@@ -280,7 +286,8 @@ class NluModel:
                 intent, ranking, suggestions = self._stage_a_result(decision, p)
             else:
                 names_product = any(e.entity in CATALOG_ENTITIES for e in entities) or self._names_category(text)
-                intent, ranking, suggestions = self._combined(analysis, decision, p, names_product)
+                names_order = any(e.entity == "order_number" for e in entities)
+                intent, ranking, suggestions = self._combined(analysis, decision, p, names_product, names_order)
         return ParseResult(
             text=text,
             normalized=analysis.normalized,
@@ -315,7 +322,7 @@ class NluModel:
         X, s, _ = self._route_inputs(analysis, decision, p)
         return self.combiner.standardized(X)[0], self.faq_index.ids[int(np.argmax(s))]
 
-    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False):
+    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False, names_order: bool = False):
         index = self.faq_index
         names = self.classifier.classes_
         X, s, a_view = self._route_inputs(analysis, decision, p)
@@ -341,21 +348,25 @@ class NluModel:
             choice = OOS_ROUTE
         # A product question naming a catalog product, size or colour ("ada dress merah
         # size S?") is a catalog search rather than the generic FAQ about stock or sizes;
-        # "mau pesan dress batik" is an order, not the FAQ about materials.
+        # "mau pesan dress batik" is an order, not the FAQ about materials. Likewise a
+        # message naming an order ("where is my order SP-2026-000123?") is about that
+        # order, not the FAQ on how to check one.
         if (
             choice == FAQ
-            and names_product
-            and stage_a_intent in (PRODUCT_SEARCH, PLACE_ORDER)
+            and (
+                names_product and stage_a_intent in (PRODUCT_SEARCH, PLACE_ORDER)
+                or names_order and stage_a_intent in ORDER_INTENTS
+            )
             and r[INTENT] >= 0.5 * r[FAQ]
         ):
             choice = INTENT
-        # One or two words that stage A knows well ("help", "batal", "ok"): too
-        # little text for an FAQ match to mean anything.
+        # A few words that stage A knows well ("help", "batal", "mau pesan dong",
+        # "barang saya rusak"): too little text for an FAQ match to mean anything.
         if (
             choice == FAQ
             and stage_a_intent != OOS
             and a_view.conf >= CONFIDENT_SHORT
-            and len([w for w in analysis.stems if w not in ADDRESS_TERMS]) <= 2
+            and len([w for w in analysis.stems if w not in ADDRESS_TERMS]) <= SHORT_KNOWN_WORDS
         ):
             choice = INTENT
         # Word for word one of stage A's own examples of the intent it picked ("where is

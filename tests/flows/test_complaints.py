@@ -135,3 +135,17 @@ async def test_saying_there_is_no_photo_skips_the_photo(bot):
     await chat.say("gak ada fotonya kak")
     assert "TK-" in chat.text, chat.text  # not an FAQ answer about product photos
     assert chat.last_info.ticket_id
+
+
+async def test_everyday_complaints_and_late_parcels_reach_a_flow(bot):
+    """The most common messages of an unhappy customer start the complaint or status flow,
+    never "kami belum paham" or an FAQ that happens to share words."""
+    expected = {
+        "barang saya rusak": "complaint",
+        "kak paket saya belum sampai sudah seminggu": "complaint",
+        "pesanan saya belum datang kak": "order_status",
+    }
+    for i, (text, flow) in enumerate(expected.items()):
+        chat = bot.customer(f"everyday-{i}")
+        await chat.say(text)
+        assert (await chat.state()).get("flow", {}).get("name") == flow, (text, chat.text)

@@ -276,3 +276,12 @@ async def test_the_summary_understands_a_typed_change(bot):
     assert "Surabaya" in chat.text and "Mohon dicek" in chat.text
     await chat.say("change the courier please")
     assert "kurir yang mana" in chat.text, chat.text
+
+
+async def test_everyday_ways_of_starting_an_order_start_one(bot):
+    # "kak mau pesan dong" shares three words with the FAQ "Kak pesanan saya mau
+    # dibatalkan" and was answered with the cancellation policy.
+    for i, text in enumerate(("kak mau pesan dong", "mau order dong kak", "mau pesan dong")):
+        chat = bot.customer(f"pesan-dong-{i}")
+        await chat.say(text)
+        assert (await chat.state()).get("flow", {}).get("name") == "place_order", (text, chat.text)
