@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -84,6 +85,14 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
         raise malformed_form() from None
 
 
+def is_blank(text: str) -> bool:
+    """Nothing a person could see: whitespace, control and format characters only.
+
+    A zero-width space or a direction mark alone passes ``str.strip()``; taken for a
+    message it was read as a confident "yes" mid-order."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
 def text_field(
     data: dict[str, Any], name: str, *, max_bytes: int, required: bool = True
 ) -> str | None:
@@ -103,7 +112,7 @@ def text_field(
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise BadRequest(400, "invalid_text", f'Field "{name}" contains invalid unicode.') from None
-    if required and not value.strip():
+    if required and is_blank(value):
         raise BadRequest(400, "empty_field", f'Field "{name}" must not be empty.')
     return value
 

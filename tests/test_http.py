@@ -150,6 +150,7 @@ async def test_out_of_scope_parse(demo_server: RunningServer):
         ({"sender": "a", "message": 42}, 400, "invalid_type"),
         ({"sender": "a", "message": None}, 400, "missing_field"),
         ({"sender": "a", "message": "   "}, 400, "empty_field"),
+        ({"sender": "a", "message": "\u200b\u200f \ufeff"}, 400, "empty_field"),  # invisible only
         ({"sender": "a", "message": "x" * 4097}, 413, "text_too_long"),
         ({"sender": "a", "message": "é" * 2100}, 413, "text_too_long"),
         ({"sender": "a", "message": "halo", "metadata": "nope"}, 400, "invalid_type"),

@@ -31,11 +31,12 @@ from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
-from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, read_json_object
+from bot.httputil import MALFORMED_BODY, BadRequest, is_blank, loads_json, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
 from bot.store import ConversationRecord
+from bot.store.sanitize import clean_text
 from bot.texts import Texts
 from bot.types import LANGS, Attachment, ConversationStatus, IncomingMessage, Lang
 
@@ -331,7 +332,7 @@ class WidgetConnection:
         attachments = await self._attachments(data.get("attachments"), client_id)
         if attachments is None:
             return
-        if not text.strip() and not attachments:
+        if is_blank(text) and not attachments:
             await self.error("empty", "widget_empty", client_id)
             return
 
@@ -445,13 +446,16 @@ class WidgetConnection:
             await self.error("rate_limited", "widget_rate_limited")
             return
         assert self.conversation_id is not None
-        await self.service.store.save_rating(self.conversation_id, score, comment or None)
+        # Cleaned here, not only by the store: the live event below carries it too, and
+        # a lone surrogate would fail that event's JSON on its way to the console.
+        comment = clean_text(comment) if comment else None
+        await self.service.store.save_rating(self.conversation_id, score, comment)
         await self.send({"type": "saved", "what": "rating"})
         # -- agent console: show the rating live (the widget itself ignores this event) --
         with contextlib.suppress(Exception):
             await self.service.bus.publish(
                 conversation_topic(self.conversation_id),
-                {"type": "rating", "conversation_id": self.conversation_id, "score": score, "comment": comment or None},
+                {"type": "rating", "conversation_id": self.conversation_id, "score": score, "comment": comment},
             )
 
     async def on_typing(self, data: dict[str, Any]) -> None:

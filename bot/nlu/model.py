@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import tempfile
 import time
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ CONFIDENT_SHORT = 0.9
 # to outvote a confident stage A: "mau pesan dong" shares three words with "kak pesanan
 # saya mau dibatalkan" and none of what that entry is about.
 SHORT_KNOWN_WORDS = 3
+# Words that name a person to talk to (after normalize(); "min" has become "kak" by then).
+PERSON_WORDS = re.compile(
+    r"\b(admin|cs|customer service|operator|agen|agent|petugas|staf|staff|manusia|human|person|real person)\b"
+)
 # A settled emoji (👍 yes, 👎 no, 🙏 thanks): sure, but below an exact labeled example.
 EMOJI_CONFIDENCE = 0.9
 PRODUCT_SEARCH = "product_search"
@@ -344,6 +349,10 @@ class NluModel:
             faq_conf = router.probability(self.combiner.standardized(X)[0])
             oos_conf = 1.0 - faq_conf
             choice = FAQ if faq_conf >= router.threshold else OOS_ROUTE
+        if stage_a_intent == HUMAN_HANDOFF and PERSON_WORDS.search(analysis.normalized):
+            # Asking for a person in so many words ("... tolong sambungkan ke admin ya")
+            # is never answered with an FAQ entry, however many words the entry shares.
+            choice = INTENT
         if choice == INTENT and stage_a_intent == OOS:
             choice = OOS_ROUTE
         # A product question naming a catalog product, size or colour ("ada dress merah

@@ -335,15 +335,16 @@ async def test_take_over_reply_hand_back_resolve_and_rating(console_server: Cons
         assert status == 200 and body["conversation"]["status"] == "resolved"
         resolved = await customer.until(lambda e: e["type"] == "status" and e["status"] == "resolved")
         assert resolved["rating_requested"] is True
-        await customer.send(type="rating", score=5, comment="Cepat & ramah <3")
+        # (a lone surrogate, as a JSON frame can carry, must not stop the live event)
+        await customer.send(type="rating", score=5, comment="Cepat & ramah <3\ud800")
         await customer.until(lambda e: e["type"] == "saved" and e["what"] == "rating")
         rating = await sock.until(lambda e: e["type"] == "rating" and e["conversation_id"] == cid)
-        assert rating["score"] == 5
+        assert rating["score"] == 5 and rating["comment"] == "Cepat & ramah <3\ufffd"
         stored = console_server.rows("SELECT csat_score, csat_comment, first_agent_response_at, resolved_at FROM conversations WHERE id = ?", cid)[0]
-        assert stored["csat_score"] == 5 and stored["csat_comment"] == "Cepat & ramah <3"
+        assert stored["csat_score"] == 5 and stored["csat_comment"] == "Cepat & ramah <3\ufffd"
         assert stored["first_agent_response_at"] and stored["resolved_at"]
         status, html = await budi.get(f"/console/conversations/{cid}")
-        assert "5/5" in html and "Cepat &amp; ramah &lt;3" in html
+        assert "5/5" in html and "Cepat &amp; ramah &lt;3\ufffd" in html
         # Numbers on the page: first response, wait for a person, resolution time.
         assert re.search(r"Respons pertama</dt><dd>\d", html)
         status, body = await budi.act(cid, "reply", text="halo?")

@@ -30,6 +30,13 @@ def model():
         ("bye kak sampai jumpa lagi ya", "goodbye"),
         ("mau ngobrol sama admin aja", "human_handoff"),
         ("can I talk to a real person", "human_handoff"),
+        # a complaint that asks for a person: the person, not the damaged-item FAQ
+        ("Kak, batik yang saya terima sobek di lengannya, saya kecewa. Tolong sambungkan ke admin ya", "human_handoff"),
+        ("mau pesan", "place_order"),
+        ("kak mau pesan dong", "place_order"),  # not the FAQ "Kak pesanan saya mau dibatalkan"
+        ("barang saya rusak", "complaint"),
+        ("pesanan saya belum datang kak", "order_status"),
+        ("where is my order SP-2026-000123?", "order_status"),
         ("help", "help"),
         ("batal", "cancel"),
         ("asdfghjkl", "out_of_scope"),

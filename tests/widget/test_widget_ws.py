@@ -216,6 +216,7 @@ async def test_malformed_frames_get_errors_and_the_socket_stays_open(widget_serv
         too_long = await tab.say("a" * 501, cid)
         assert too_long["code"] == "too_long" and "500" in too_long["message"]
         assert (await tab.say("   "))["code"] == "empty"
+        assert (await tab.say("\u200b\u2060"))["code"] == "empty"  # zero-width characters only
         assert (await tab.say("halo"))["type"] == "ack"
 
         # A frame over the size limit closes that socket only; the server keeps serving.
