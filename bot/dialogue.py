@@ -32,8 +32,10 @@ from bot import intents
 from bot.catalog import find_products
 from bot.flows import slots
 from bot.flows.context import FlowContext
+from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import payment_methods, validation_action_for
 from bot.flows.values import is_cancel
+from bot.orders.shipping import find_city
 from bot.policy import FLOW_PREFIX, choose_action
 from bot.shopdata.flows import FlowDef
 from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult
@@ -167,11 +169,25 @@ class Dialogue:
 
     async def _choose(self, run: _Run) -> None:
         triggers = {f.trigger: f.name for f in self.ctx.shop.flows.values()}
+        if self._city_after_shipping_answer(run):
+            await self._act(run, "action_shipping_quote")
+            return
         action = choose_action(run.turn.parse, run.state, triggers)
         if action.startswith(FLOW_PREFIX):
             await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
         else:
             await self._act(run, action)
+
+    def _city_after_shipping_answer(self, run: _Run) -> bool:
+        """The shipping answer asked which city, and this message names one and says little
+        else the NLU understood ("surabaya", "ke jogja kak")."""
+        parse = run.turn.parse
+        if run.state.get(slots.PENDING_OFFER) != AWAITING_CITY:
+            return False
+        if parse.intent.name != intents.OUT_OF_SCOPE and not parse.suggestions:
+            return False
+        rates = getattr(self.ctx.shop, "shipping", None)
+        return rates is not None and find_city(rates, parse.text) is not None
 
     async def _act(self, run: _Run, name: str, flow: dict[str, Any] | None = None, events: list | None = None) -> list[dict]:
         """Run action ``name``; its messages join the turn's, its slot events are applied."""

@@ -11,7 +11,7 @@ from bot.flows.conversation import (
     ActionSmallTalk,
 )
 from bot.flows.catalog import ActionProductSearch
-from bot.flows.faq import ActionAnswerFaq, ActionClarify
+from bot.flows.faq import ActionAnswerFaq, ActionClarify, ActionShippingQuote
 from bot.flows.asking import ActionAskFlowSlot
 from bot.flows.forms import ValidateOrderStatusForm, ValidatePaymentConfirmationForm, ValidatePlaceOrderForm
 from bot.flows.support import ActionCreateTicket, ActionHandoffTicket
@@ -30,6 +30,7 @@ __all__ = [
     "ValidatePlaceOrderForm",
     "ActionAnswerFaq",
     "ActionClarify",
+    "ActionShippingQuote",
     "ActionFallback",
     "ActionHandoff",
     "ActionNotYetAvailable",

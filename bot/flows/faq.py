@@ -1,4 +1,9 @@
-"""Answering from the shop's FAQ, and asking "did you mean…" when unsure."""
+"""Answering from the shop's FAQ, and asking "did you mean…" when unsure.
+
+A shipping question gets the shop's live rates on top of the admin's answer: with a city
+in it ("ongkir ke sby brp?") the couriers' prices to that city follow the answer; without
+one, the next message naming a city ("surabaya") is answered with them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.catalog import rupiah
 from bot.flows import context, slots
 from bot.flows.common import lang_of
+from bot.orders.shipping import find_city, quotes
+from bot.shopdata.model import FaqEntry
+
+# The FAQ category whose answers the shop's rates complete.
+SHIPPING_CATEGORY = "shipping"
+# PENDING_OFFER after a shipping answer without a city: a city named next gets the rates.
+AWAITING_CITY = "shipping_city"
+# The rates quoted are for a parcel of this weight; the order flow prices the real cart.
+QUOTE_WEIGHT_GRAMS = 1000
 
 
 class ActionAnswerFaq(Action):
@@ -33,6 +48,50 @@ class ActionAnswerFaq(Action):
             for b in entry.buttons
         ]
         dispatcher.utter_message(text=entry.answer[lang], buttons=buttons)
+        pending = None
+        if _quotes_rates(ctx, entry):
+            quote = shipping_quote(ctx, tracker.latest_message.get("text") or "", lang)
+            if quote is not None:
+                dispatcher.utter_message(text=quote)
+            else:
+                pending = AWAITING_CITY
+        return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, pending)]
+
+
+def _quotes_rates(ctx: context.FlowContext, entry: FaqEntry) -> bool:
+    return entry.category == SHIPPING_CATEGORY and getattr(ctx.shop, "shipping", None) is not None
+
+
+def shipping_quote(ctx: context.FlowContext, text: str, lang: str) -> str | None:
+    """Every courier's price to the city ``text`` names, from ``shipping.yml``; ``None``
+    when it names no city the shop knows."""
+    rates = getattr(ctx.shop, "shipping", None)
+    city = find_city(rates, text) if rates is not None else None
+    if city is None:
+        return None
+    options = quotes(rates, city, QUOTE_WEIGHT_GRAMS)
+    if not options:
+        return ctx.texts.get("shipping_quote_none", lang, city=city.name)
+    lines = "\n".join(
+        f"• {q.courier_name}: {rupiah(q.cost)}" + (f" ({q.etd.get(lang) or q.etd.get('id')})" if q.etd else "")
+        for q in options
+    )
+    return ctx.texts.get("shipping_quote", lang, city=city.name, options=lines)
+
+
+class ActionShippingQuote(Action):
+    """Answers a city named after a shipping answer ("surabaya") with the rates to it."""
+
+    def name(self) -> str:
+        return "action_shipping_quote"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ctx = context.current()
+        lang = lang_of(tracker)
+        quote = shipping_quote(ctx, tracker.latest_message.get("text") or "", lang)
+        dispatcher.utter_message(text=quote or ctx.texts.get("fallback", lang))
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
 
 

@@ -1,0 +1,35 @@
+"""Shipping questions get the shop's own rates from shipping.yml, not just the FAQ's guide."""
+
+from __future__ import annotations
+
+
+async def test_a_city_in_the_question_gets_every_couriers_price(bot):
+    chat = bot.customer("ongkir-sby")
+    await chat.say("kak ongkir ke sby brp ya?")
+    assert "Ongkir dihitung otomatis" in chat.replies[0].text  # the admin's answer first
+    quote = chat.replies[-1].text
+    assert "Ongkir ke Surabaya untuk paket 1 kg" in quote, chat.text
+    assert "• JNE REG: Rp14.000 (2–3 hari)" in quote, quote  # shipping.yml: zone jawa, 14000/kg
+    assert "GoSend" not in quote  # GoSend only serves Solo itself
+
+
+async def test_the_city_named_after_the_answer_gets_the_prices(bot):
+    chat = bot.customer("ongkir-later")
+    await chat.say("ongkirnya berapa kak?")
+    assert "Sebutkan kota tujuan" in chat.text and "paket 1 kg" not in chat.text
+    await chat.say("jayapura")
+    assert "Ongkir ke Jayapura" in chat.text and "Rp75.000" in chat.text, chat.text
+    # answered once: a later city on its own is not taken for a shipping question again
+    await chat.say("bandung")
+    assert "Ongkir ke Bandung" not in chat.text
+
+
+async def test_in_english_and_another_question_in_between(bot):
+    chat = bot.customer("ship-en")
+    await chat.say("How much is shipping?", lang="en")
+    assert "Tell us your city" in chat.text
+    await chat.say("what payment methods do you accept?")
+    assert "Shipping to" not in chat.text and "transfer" in chat.text.lower(), chat.text
+    await chat.say("How much is shipping?")
+    await chat.say("Bandung")
+    assert "Shipping to Bandung for a 1 kg parcel" in chat.text and "JNE REG" in chat.text, chat.text
