@@ -135,5 +135,24 @@ def option_summary(variants: Sequence[Variant]) -> str:
             if value and value not in values:
                 values.append(str(value))
         if values:
+            if key == "size":
+                values.sort(key=_size_order)  # stable: sizes it cannot place keep the catalog's order
             parts.append(", ".join(values))
     return " · ".join(parts)
+
+
+_LETTER_SIZES = ("XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL")
+
+
+def _size_order(size: str) -> tuple[int, float]:
+    """S before M before XL ("M, L, XL", not the catalog's "M, XL, L"); 36 before 40;
+    "2XL" is XXL."""
+    key = size.strip().upper().replace(" ", "")
+    if key[:1].isdigit() and key.endswith("XL") and key[:-2].isdigit():
+        key = "X" * int(key[:-2]) + "L"
+    if key in _LETTER_SIZES:
+        return (0, float(_LETTER_SIZES.index(key)))
+    try:
+        return (1, float(key.replace(",", ".")))
+    except ValueError:
+        return (2, 0.0)

@@ -108,7 +108,8 @@ def _load_shop_or_exit(data_dir: Path):
         print(problem, file=sys.stderr)
     if shop is None:
         errors = sum(p.is_error for p in problems)
-        print(f"{errors} problem(s) in {data_dir}; not starting.", file=sys.stderr)
+        # Said by run, chat and nlu test alike: what to do, not which command gave up.
+        print(f"{errors} problem(s) in {data_dir}; fix them first (`sapa check` lists them).", file=sys.stderr)
         raise SystemExit(1)
     return shop
 

@@ -65,7 +65,7 @@ def add_commands(commands: Any, data_dir_arg: Callable[[argparse.ArgumentParser]
     cancel.add_argument("number")
     cancel.add_argument("--reason")
     sweep = sub("sweep", "remind and cancel unpaid orders once (as the server does every minute)", _order_sweep)
-    sweep.add_argument("--now", help="pretend it is this time (ISO-8601; UTC when no offset is given)")
+    sweep.add_argument("--now", type=_now_arg, help="pretend it is this time (ISO-8601; UTC when no offset is given)")
     order.set_defaults(handler=lambda args: (order.print_help(), 2)[1])
 
 
@@ -235,13 +235,16 @@ def parse_now(raw: str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
+def _now_arg(raw: str) -> datetime:
+    # A usage error (exit 2, with the usage line) like any other malformed argument.
+    try:
+        return parse_now(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not an ISO-8601 time like 2026-03-05T14:00:00+07:00") from None
+
+
 def _order_sweep(args: argparse.Namespace) -> int:
-    now = None
-    if args.now:
-        try:
-            now = parse_now(args.now)
-        except ValueError:
-            return _fail(f"--now {args.now!r} is not an ISO-8601 time like 2026-03-05T14:00:00+07:00")
+    now = args.now
 
     async def run(book: Any) -> int:
         swept = await book.sweep_unpaid(now)

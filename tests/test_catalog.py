@@ -64,3 +64,16 @@ def test_prices_are_integer_rupiah():
     (m,) = find_products(CATALOG, "kemeja parang", skus=["KMJ-1"])
     assert price_range(m) == "Rp189.000–Rp199.000"
     assert option_summary(m.in_stock) == "L · biru, coklat"
+
+
+def test_sizes_are_listed_smallest_first():
+    variants = [
+        Variant("A-XL", {"size": "XL", "color": "biru"}, 1),
+        Variant("A-M", {"size": "M", "color": "biru"}, 1),
+        Variant("A-2XL", {"size": "2XL", "color": "coklat"}, 1),
+        Variant("A-L", {"size": "L", "color": "coklat"}, 1),
+        Variant("A-ALL", {"size": "All size", "color": "coklat"}, 1),
+    ]
+    assert option_summary(variants) == "M, L, XL, 2XL, All size · biru, coklat"
+    shoes = [Variant(f"S-{n}", {"size": n}, 1) for n in ("42", "38", "40")]
+    assert option_summary(shoes) == "38, 40, 42"

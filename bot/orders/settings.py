@@ -15,6 +15,8 @@ at run time a wrong value falls back to the default rather than failing.
 
 from __future__ import annotations
 
+import difflib
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -107,6 +109,13 @@ def _accounts(value: object, name_key: str) -> tuple[Account, ...]:
     return tuple(found)
 
 
+# The shop.yml keys the order book reads.
+SETTING_KEYS = (
+    "payment_deadline_days", "payment_deadline_hours", "payment_reminder_hours", "timezone",
+    "bank_accounts", "ewallets",
+)
+
+
 def check_shop_order_keys(path: Path, probs: Problems) -> None:
     """Report wrong order settings in ``shop.yml`` as ``FILE:LINE`` problems.
 
@@ -120,6 +129,14 @@ def check_shop_order_keys(path: Path, probs: Problems) -> None:
     fields = None if root is None else mapping(quiet, root, "shop.yml")
     if fields is None:
         return
+    for key, field in fields.items():
+        if key in SETTING_KEYS:
+            continue
+        # shop.yml takes free-form facts too, so an unknown key is no error; but one a
+        # letter away from a setting ("payment_deadline_day") is a setting left unused.
+        close = difflib.get_close_matches(key, SETTING_KEYS, n=1, cutoff=0.85)
+        if close:
+            probs.warning(field.key_line, f"'{key}' is not a setting and is ignored; did you mean '{close[0]}'?")
     numbers: dict[str, int | None] = {}
     for key in ("payment_deadline_days", "payment_deadline_hours", "payment_reminder_hours"):
         if key in fields:

@@ -177,7 +177,7 @@ def test_order_sweep_with_a_given_time(workdir: Path):
     assert order.number not in again.stdout
 
     bad = order_cmd(workdir, "sweep", "--now", "kemarin")
-    assert bad.returncode == 1 and "ISO-8601" in bad.stderr
+    assert bad.returncode == 2 and "ISO-8601" in bad.stderr and "usage:" in bad.stderr  # a usage error
 
     async def check(book: OrderBook) -> None:
         record = await book.get(order.number)

@@ -562,3 +562,24 @@ def test_an_unclosed_quote_is_reported_where_it_opens(data_dir):
         "end it with ' on the same line (an apostrophe inside '...' is written twice: 'Kakak''s'; "
         'or use " quotes)',
     ]
+
+
+def test_a_setting_misspelled_in_shop_yml_is_a_warning(data_dir, good_faq):
+    # Free-form facts are allowed in shop.yml, but "payment_deadline_day" is the admin's
+    # deadline silently not applied.
+    data_dir.write("faq/a.yml", good_faq)
+    data_dir.write(
+        "shop.yml",
+        """\
+        version: 1
+        name: Batik Sekar Ayu
+        payment_deadline_day: 2
+        timezon: Asia/Makassar
+        legal_name: CV Sekar Ayu
+        """,
+    )
+    assert lines() == [
+        "data/shop.yml:3: warning: 'payment_deadline_day' is not a setting and is ignored; "
+        "did you mean 'payment_deadline_days'?",
+        "data/shop.yml:4: warning: 'timezon' is not a setting and is ignored; did you mean 'timezone'?",
+    ]
