@@ -359,7 +359,12 @@ class Dialogue:
             await self._advance(run, flow)
             return
         if digression:
+            said = run.messages[before:]
             del run.messages[before:]  # it was not an answer: drop the "that's not valid" reply
+            if digression == "action_product_search" and any(e.entity in ("size", "color") for e in turn.parse.entities):
+                # "XL biru ada?" while choosing the Parang shirt's size: the catalog's other
+                # products in XL biru follow, but first why this one cannot ("sold out").
+                run.messages.extend({"text": m["text"]} for m in said if m.get("text"))
             await self._digress(run, flow, digression)
             return
         flow["errors"] = int(flow.get("errors", 0)) + 1

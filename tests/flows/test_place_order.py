@@ -285,3 +285,14 @@ async def test_everyday_ways_of_starting_an_order_start_one(bot):
         chat = bot.customer(f"pesan-dong-{i}")
         await chat.say(text)
         assert (await chat.state()).get("flow", {}).get("name") == "place_order", (text, chat.text)
+
+
+async def test_asking_for_a_sold_out_option_says_so_before_other_products(bot):
+    chat = bot.customer("xl-biru")
+    await chat.say("mau pesan kemeja parang")
+    await chat.say("XL biru ada?")  # the Parang's XL biru is sold out; the Mega Mendung has it
+    assert "XL · biru stoknya sedang habis" in chat.replies[0].text, chat.text
+    assert "Mega Mendung" in chat.text and "Mau yang mana" in chat.text
+    assert (await chat.state())["flow"]["requested"] == "variant"
+    await chat.say("ada motif lain?")  # names no option: no "that option does not exist"
+    assert "Pilihan itu tidak ada" not in chat.text, chat.text
