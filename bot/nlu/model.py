@@ -76,6 +76,8 @@ FAQ_BIAS = 1.3
 # Greetings, thanks and goodbyes are not among them: a long "terima kasih ya kak" stays thanks.
 SOFT_INTENTS = frozenset({"affirm", "deny", "cancel", "help", "feedback"})
 SHORT_MESSAGE = 4
+# Words that make even a short message a question (stems, after normalize()).
+QUESTION_WORDS = frozenset({"cara", "bagaimana", "how", "kapan", "when", "berapa", "what", "where", "dimana"})
 # "Did you mean" band on the probability of the FAQ route.
 SUGGEST_LOW = 0.2
 HUMAN_HANDOFF = "human_handoff"
@@ -384,13 +386,13 @@ class NluModel:
         if exact:
             choice = INTENT
         # a dialogue act ("deny", "greet") or a soft request ("help") from stage A
-        # on a message long enough to be a question: the FAQ top-1 when it
-        # beats out_of_scope
+        # on a message long enough to be a question, or asking how or when ("cara
+        # cancel order" is not a "cancel"): the FAQ top-1 when it beats out_of_scope
         if (
             not exact
             and choice == INTENT
             and stage_a_intent in SOFT_INTENTS
-            and len(analysis.stems) > SHORT_MESSAGE
+            and (len(analysis.stems) > SHORT_MESSAGE or not QUESTION_WORDS.isdisjoint(analysis.stems))
             and r[FAQ] >= max(r[OOS_ROUTE], SUGGEST_LOW)  # a real FAQ candidate, not a long "thanks"
         ):
             choice = FAQ

@@ -55,6 +55,8 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
         ("bisa cod gak kak", "payment-cod"),
         ("how do I return an item", "order-return-exchange"),
         ("lupa pw kak", "account-forgot-password"),  # chat shorthand for "password"
+        ("cara cancel order", "order-cancel"),  # asking how, not cancelling
+        ("how to cancel", "order-cancel"),
     ],
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):
