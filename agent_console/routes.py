@@ -52,6 +52,7 @@ from agent_console.service import (
     PLACEHOLDERS,
     Console,
     InvalidText,
+    UnfilledPlaceholder,
     conversation_numbers,
     day_range,
     duration,
@@ -329,6 +330,11 @@ def _action(handler: Handler, *, admin: bool = False) -> Handler:
             return _failure(request, session, wants_json, 403, "not_visible", "Percakapan ini ditangani tim lain atau tidak ada.")
         except cq.ConsoleConflict as exc:
             return _failure(request, session, wants_json, 409, exc.code, _conflict_message(exc), **exc.info)
+        except UnfilledPlaceholder as exc:
+            names = ", ".join("{" + n + "}" for n in exc.names)
+            return _failure(request, session, wants_json, 400, "unfilled_placeholder",
+                            f"Isian {names} belum terisi untuk pelanggan ini. Ganti dengan teks yang benar, lalu kirim lagi.",
+                            placeholders=exc.names)
         except InvalidText as exc:
             code = str(exc)
             message = "Pesan terlalu panjang." if code == "too_long" else "Teksnya masih kosong."

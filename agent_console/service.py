@@ -71,10 +71,23 @@ ORDER_STATUS_WORDS = {
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# "Halo Kak {customer_name}" for a customer without a name: the fallback is "Kak" itself,
+# so the honorific already written stands alone ("Halo Kak,") instead of "Halo Kak Kak,".
+_HONORIFIC_BEFORE_NAME = re.compile(r"\b(kak|kakak|mas|mbak|bu|ibu|pak|bapak)[ \t]+\{customer_name\}", re.IGNORECASE)
 
 
 class InvalidText(ValueError):
     """An empty or too long text from an agent."""
+
+
+class UnfilledPlaceholder(InvalidText):
+    """A reply that still holds a placeholder this conversation has no value for
+    (``{order_number}`` of a customer without orders): sent as is, the customer would
+    read the braces."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__("unfilled_placeholder")
+        self.names = names
 
 
 def clean_agent_text(value: Any, max_chars: int) -> str:
@@ -88,6 +101,12 @@ def clean_agent_text(value: Any, max_chars: int) -> str:
     if len(value) > max_chars:
         raise InvalidText("too_long")
     return value
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """The known placeholders still written in ``text``, in order, once each."""
+    names = [m.group(1) for m in _PLACEHOLDER.finditer(text) if m.group(1) in PLACEHOLDERS]
+    return list(dict.fromkeys(names))
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,9 @@ class Console:
 
     async def reply(self, staff: cq.StaffRecord, conversation_id: int, text: Any) -> cq.ActionResult:
         text = clean_agent_text(text, MAX_REPLY_CHARS)
+        missing = unfilled_placeholders(text)
+        if missing:
+            raise UnfilledPlaceholder(missing)
         result = await self._act(staff, conversation_id, cq.reply, text=text)
         if len(result.messages) > 1:  # it took the conversation over first
             await self.tickets.assigned(conversation_id, staff, staff.id, None)
@@ -287,16 +309,25 @@ class Console:
         """Every canned response with this conversation's placeholders filled in, those in the
         conversation's language (or any) first."""
         canned = await self.store.read(cq.list_canned)
-        values = await self.placeholder_values(staff, conversation)
+        values, named = await self.placeholder_values(staff, conversation)
         result = []
         for c in canned:
             if c.lang not in (None, conversation.lang):
                 continue
-            result.append({"id": c.id, "shortcut": c.shortcut, "title": c.title, "text": fill(c.text, values)})
+            template = c.text if named else _HONORIFIC_BEFORE_NAME.sub(r"\1", c.text)
+            text = fill(template, values)
+            result.append({
+                "id": c.id, "shortcut": c.shortcut, "title": c.title, "text": text,
+                "unfilled": unfilled_placeholders(text),
+            })
         return result
 
-    async def placeholder_values(self, staff: cq.StaffRecord, conversation: ConversationRecord) -> dict[str, str]:
+    async def placeholder_values(self, staff: cq.StaffRecord, conversation: ConversationRecord) -> tuple[dict[str, str], bool]:
+        """The placeholders this conversation has a value for (the others stay written as
+        ``{name}``, and a reply still holding one is refused), and whether the customer's
+        name is known (otherwise ``customer_name`` is the bare "Kak"/"there")."""
         customer = await self.store.customer(conversation.customer_id)
+        named = bool(customer and customer.display_name)
         values = {
             "customer_name": (customer.display_name if customer and customer.display_name else ("Kak" if conversation.lang == "id" else "there")),
             "agent_name": staff.display_name,
@@ -310,13 +341,14 @@ class Console:
                     order_number=order.number,
                     order_status=ORDER_STATUS_WORDS.get(conversation.lang, ORDER_STATUS_WORDS["id"]).get(order.status, order.status),
                     order_total=rupiah(order.total),
-                    tracking_number=order.tracking_number or "",
                     courier=order.courier_name,
                 )
+                if order.tracking_number:  # not shipped yet: no number to fill in
+                    values["tracking_number"] = order.tracking_number
         ticket = await self.tickets.active(conversation.id)
         if ticket is not None:
             values["ticket_number"] = ticket.number
-        return values
+        return values, named
 
     # -- numbers --------------------------------------------------------------------------------
 

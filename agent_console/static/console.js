@@ -456,6 +456,9 @@
         if (chosen) {
           replyText.value = replyText.value.trim() ? replyText.value.replace(/\s+$/, "") + "\n" + chosen.text : chosen.text;
           replyText.focus();
+          // Said now rather than when the reply is refused: these need the agent's own words.
+          var unfilled = (chosen.unfilled || []).map(function (n) { return "{" + n + "}"; });
+          if (unfilled.length) showError("Isian " + unfilled.join(", ") + " belum terisi untuk pelanggan ini. Ganti dulu sebelum mengirim.");
         }
         canned.value = "";
       });

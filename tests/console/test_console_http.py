@@ -489,6 +489,40 @@ async def test_canned_responses_fill_their_placeholders(console_server: ConsoleS
             assert status == 403
 
 
+async def test_canned_responses_for_a_customer_without_name_or_orders(console_server: ConsoleServer) -> None:
+    async with new_http() as http:
+        rina = await logged_in(console_server, http, "rina")
+        for shortcut, text in (
+            ("halo-kak", "Halo Kak {customer_name}, saya {agent_name}. Hi {customer_name}!"),
+            ("resi-kosong", "Pesanan {order_number} dikirim, resinya {tracking_number} ya Kak."),
+        ):
+            status, body = await rina.post("/console/admin/canned", {"shortcut": shortcut, "title": shortcut, "text": text})
+            assert status == 200, body
+        customer = await widget_customer(console_server, http)  # skipped the name
+        await customer.say(HANDOFF_TEXT)
+        await customer.until(lambda e: e["type"] == "status" and e["status"] == "waiting_for_agent")
+        async with new_http() as budi_http:
+            budi = await logged_in(console_server, budi_http, "budi")
+            status, body = await budi.get_json(f"/console/api/conversations/{customer.conversation_id}/canned")
+            assert status == 200
+            canned = {c["shortcut"]: c for c in body["canned"]}
+            # The honorific already written stands alone, not "Halo Kak Kak".
+            assert canned["halo-kak"]["text"] == "Halo Kak, saya Budi. Hi Kak!"
+            assert canned["halo-kak"]["unfilled"] == []
+            # No order yet: those placeholders stay visible to the agent, and a reply still
+            # holding one is refused instead of showing the customer the braces.
+            assert canned["resi-kosong"]["unfilled"] == ["order_number", "tracking_number"]
+            status, body = await budi.act(customer.conversation_id, "reply", text=canned["resi-kosong"]["text"])
+            assert status == 400 and body["error"] == "unfilled_placeholder", body
+            assert body["placeholders"] == ["order_number", "tracking_number"]
+            assert "{order_number}" in body["message"]
+            status, body = await budi.act(customer.conversation_id, "reply", text="Pesanannya belum ada ya Kak {biar}")
+            assert status == 200, body  # an unknown placeholder is the agent's own text
+            reply = await customer.until(lambda e: e["type"] == "message" and e["sender_type"] == "agent")
+            assert reply["text"] == "Pesanannya belum ada ya Kak {biar}"
+            assert not any("{order_number}" in m["text"] for m in customer.messages())
+
+
 async def test_admin_manages_agents(console_server: ConsoleServer) -> None:
     async with new_http() as http:
         rina = await logged_in(console_server, http, "rina")
