@@ -58,6 +58,7 @@ from agent_console.service import (
     duration,
     note_json,
 )
+from agent_console.tickets import PRIORITY_LABELS
 from bot import accounts
 from bot.catalog import rupiah
 from bot.httputil import BadRequest, read_form, read_json_object
@@ -101,6 +102,7 @@ ORDER_STATUS_LABELS = {
     "delivered": "Sampai",
     "cancelled": "Dibatalkan",
 }
+TICKET_STATUS_LABELS = {"open": "terbuka", "pending": "menunggu pelanggan", "resolved": "selesai", "closed": "ditutup"}
 ACTION_LABELS = {
     "take_over": "mengambil alih",
     "transfer": "mengalihkan",
@@ -206,6 +208,9 @@ def _environment() -> jinja2.Environment:
     env.filters["order_status_label"] = lambda s: ORDER_STATUS_LABELS.get(s, s)
     env.filters["channel_label"] = lambda s: dict(CHANNELS).get(s, s)
     env.filters["action_label"] = lambda s: ACTION_LABELS.get(s, s)
+    # The ticket desk's codes ("high", "open") in the console's language, as in its selects.
+    env.filters["priority_label"] = lambda s: PRIORITY_LABELS.get(s, s)
+    env.filters["ticket_status_label"] = lambda s: TICKET_STATUS_LABELS.get(s, s)
     return env
 
 
@@ -217,7 +222,8 @@ def render(
 ) -> web.Response:
     console: Console = request.app[CONSOLE]
 
-    def when(at: datetime | None, fmt: str = "%d %b %Y %H.%M") -> str:
+    # Numeric by default: strftime's %b is English ("Dec", "Aug") whatever the page's language.
+    def when(at: datetime | None, fmt: str = "%d/%m/%Y %H.%M") -> str:
         local = console.local(at)
         return "—" if local is None else local.strftime(fmt)
 
@@ -229,6 +235,7 @@ def render(
         shop_name=console.shop_name,
         tz=console.settings.timezone,
         path=request.path,
+        priority_labels=PRIORITY_LABELS,
         **context,
     )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")

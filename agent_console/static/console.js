@@ -198,7 +198,7 @@
       ]));
       var ticket = el("td", { className: "c-ticket" });
       if (r.category) ticket.appendChild(el("span", { className: "cat", text: (DATA.categories || {})[r.category] || r.category }));
-      if (r.priority) { ticket.appendChild(document.createTextNode(" ")); ticket.appendChild(el("span", { className: "prio p-" + r.priority, text: r.priority })); }
+      if (r.priority) { ticket.appendChild(document.createTextNode(" ")); ticket.appendChild(el("span", { className: "prio p-" + r.priority, text: (DATA.priorities || {})[r.priority] || r.priority })); }
       tr.appendChild(ticket);
       var agent = el("td", { className: "c-agent", text: r.agent_name || "—" });
       if (r.team) agent.appendChild(el("small", { className: "team", text: (DATA.teams || {})[r.team] || r.team }));

@@ -379,6 +379,22 @@ async def test_customer_text_is_shown_as_text(console_server: ConsoleServer) -> 
         assert "&lt;b&gt;Halo&lt;/b&gt; &amp; selamat" in html
 
 
+async def test_ticket_priority_and_status_are_shown_in_indonesian(console_server: ConsoleServer) -> None:
+    async with new_http() as http:
+        customer = await handed_off(console_server, http, "Wulan Sari", COMPLAINT_TEXT)
+        rina = await logged_in(console_server, http, "rina")
+        status, body = await rina.act(customer.conversation_id, "fields", priority="urgent")
+        assert status == 200, body
+        status, html = await rina.get(f"/console/conversations/{customer.conversation_id}")
+        assert status == 200
+        assert '<span class="prio p-urgent">Mendesak</span>' in html  # the select's word, not the code
+        ticket = re.search(r"<strong>TK-[\d-]+</strong>([^<]*)", html).group(1)  # type: ignore[union-attr]
+        assert ticket.endswith(" · Mendesak · terbuka"), ticket
+        status, inbox_html = await rina.get("/console/inbox?view=all&priority=urgent")
+        assert status == 200 and '<span class="prio p-urgent">Mendesak</span>' in inbox_html
+        assert ">urgent<" not in inbox_html
+
+
 # -- who may do what -----------------------------------------------------------------------------
 
 
