@@ -165,6 +165,8 @@ def test_complaint_live_take_over_reply_resolve_and_rating(agent: ConsoleUser, c
     expect(row).to_have_count(1, timeout=REPLY_TIMEOUT)
     expect(row.locator(".badge")).to_have_text("Menunggu agen")
     expect(row.locator(".c-last")).to_be_visible()
+    # The live row names the ticket's priority as the filter does ("Normal", "Tinggi"), not its code.
+    expect(row.locator(".prio")).to_have_text(re.compile(r"^(Rendah|Normal|Tinggi|Mendesak)$"))
     assert page.evaluate("window.__sameDocument") is True
     agent.shot("console-03-inbox-live-complaint")
 
