@@ -319,6 +319,11 @@ class WidgetConnection:
         ):
             await self.error("invalid", "widget_invalid", reason="client_id must be a string of 1-64 characters")
             return
+        chosen = data.get("lang")
+        if chosen in LANGS:
+            # The customer's id/en switch: this socket's own notes (too long, slow down, …)
+            # follow it from this message on, like the bot's answers do.
+            self.lang = chosen
         text = data.get("text", "")
         if text is None:
             text = ""
@@ -353,7 +358,7 @@ class WidgetConnection:
                     channel=CHANNEL,
                     sender_id=self.visitor_id,
                     text=text,
-                    lang_hint=data.get("lang") if data.get("lang") in LANGS else None,
+                    lang_hint=chosen if chosen in LANGS else None,
                     client_id=client_id,
                     attachments=attachments,
                 )
@@ -361,7 +366,7 @@ class WidgetConnection:
         finally:
             await self.send({"type": "typing", "who": "bot", "on": False})
         info = result.info
-        if info.lang in LANGS and data.get("lang") not in LANGS:
+        if info.lang in LANGS and chosen not in LANGS:
             self.lang = info.lang
         conversation_id = info.conversation_id
         if conversation_id is not None and conversation_id != self.conversation_id:

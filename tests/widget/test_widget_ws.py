@@ -252,6 +252,21 @@ async def test_rate_limit_says_slow_down_in_the_session_language(widget_server: 
         assert (await en.say("hello 0", first_ack["client_id"])) == first_ack
 
 
+async def test_errors_follow_the_language_the_customer_switched_to(widget_server: WidgetServer):
+    """The widget's id/en switch sends ``lang`` with each message: the bot answers in it, and so
+    must the server's own notes (slow down, too long, missing image) on that socket."""
+    token = (await widget_server.new_session())["token"]
+    async with aiohttp.ClientSession() as http:
+        tab = await widget_server.connect(token, http)
+        await tab.hello(lang="id")
+        error = await tab.say("x" * 501, lang="en")
+        assert error["code"] == "too_long" and error["message"].startswith("That message is too long"), error
+        error = await tab.say("here is the photo", lang="en", attachments=["not-an-upload"])
+        assert error["code"] == "invalid_attachment" and "Kak" not in error["message"], error
+        error = await tab.say("y" * 501, lang="id")
+        assert error["message"].startswith("Pesannya kepanjangan"), error
+
+
 async def test_prechat_and_rating_are_stored(widget_server: WidgetServer):
     token = (await widget_server.new_session())["token"]
     async with aiohttp.ClientSession() as http:
