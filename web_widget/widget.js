@@ -393,6 +393,8 @@
     rating: null, // null | "asked" | "done"
     open: false,
     prechatShown: false,
+    prechatDraft: null, // what the customer last sent in the pre-chat form
+    prechatRefused: null, // the field the server refused: the form comes back for it
     upload: null, // {file, previewUrl, state: uploading|ready|error, result}
     stick: true,
     payloadTitles: {},
@@ -1138,6 +1140,14 @@
         else if (ev.rating_requested === false && S.rating === "asked") hideRating();
         break;
       case "error": {
+        if (ev.code === "invalid_prechat" && S.prechatDraft) {
+          // Not a note in the chat: the form comes back with the entries, to be corrected.
+          S.prechatRefused = prechatFields().indexOf(ev.field) >= 0 ? ev.field : prechatFields()[0];
+          LS.remove(K.prechat + S.visitorId);
+          S.prechatShown = false;
+          showView();
+          break;
+        }
         if (ev.client_id) {
           for (var j = 0; j < S.outbox.length; j++) {
             if (S.outbox[j].client_id === ev.client_id) {
@@ -1614,6 +1624,7 @@
   }
   function needsPrechat() {
     if (!S.hasSession || !prechatFields().length) return false;
+    if (S.prechatRefused) return true;
     if (LS.get(K.prechat + S.visitorId)) return false;
     // A returning visitor who already chatted is not asked again.
     return !S.entries.some(function (e) { return e.sender === "customer"; }) && !S.outbox.length;
@@ -1624,10 +1635,17 @@
     if (field === "name" && value.length > 100) return t("invalidName");
     if (field === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/.test(value)) return t("invalidEmail");
     if (field === "phone") {
+      // The server takes Indonesian mobile numbers only (08…, 62 8…, +62 8…).
       var digits = value.replace(/[\s\-().]/g, "");
-      if (!/^\+?\d{8,15}$/.test(digits)) return t("invalidPhone");
+      if (!/^(\+?62|0)8\d{7,11}$/.test(digits)) return t("invalidPhone");
     }
     return "";
+  }
+  // The reason the server refused a field, in the widget's language.
+  function refusal(field, value, mode) {
+    var msg = validate(field, value, mode);
+    if (msg) return msg;
+    return t(field === "email" ? "invalidEmail" : field === "phone" ? "invalidPhone" : "invalidName");
   }
   function renderPrechat() {
     var fields = prechatFields();
@@ -1659,6 +1677,11 @@
         }
       });
       inputs[f] = { input: input, err: err, mode: mode };
+      if (S.prechatDraft && S.prechatDraft[f]) input.value = S.prechatDraft[f];
+      if (S.prechatRefused === f) {
+        err.textContent = refusal(f, input.value, mode);
+        input.setAttribute("aria-invalid", "true");
+      }
       form.appendChild(el("div", { class: "field" },
         el("label", { for: id }, t(f), mode === "optional" ? el("span", { class: "opt" }, " (" + t("optional") + ")") : null),
         input, err));
@@ -1687,6 +1710,8 @@
     UI.prechat.replaceChildren(form);
   }
   function finishPrechat(data) {
+    S.prechatDraft = data;
+    S.prechatRefused = null;
     if (data) {
       sendControl({ type: "prechat", name: data.name || "", email: data.email || "", phone: data.phone || "" });
     }
@@ -1772,7 +1797,7 @@
     if (pre && !S.prechatShown) {
       S.prechatShown = true;
       renderPrechat();
-      var f = UI.prechat.querySelector("input");
+      var f = UI.prechat.querySelector("[aria-invalid=true]") || UI.prechat.querySelector("input");
       if (f && S.open) f.focus();
     }
     if (!pre && !loading && S.open && UI.shadow.activeElement == null) UI.input.focus();

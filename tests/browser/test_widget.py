@@ -232,6 +232,51 @@ def test_conversation_prechat_faqs_quick_reply_and_history(visitor: Visitor) -> 
     assert not v.dialogs
 
 
+def test_prechat_details_the_server_refuses_bring_the_form_back(visitor: Visitor) -> None:
+    """The server checks the pre-chat form too (an Indonesian mobile number, an e-mail with a real
+    domain ending). What it refuses must not be lost: the form comes back with the customer's
+    entries and the reason under the field, instead of a note in the chat and a nameless customer."""
+    v, page = visitor, visitor.page
+    from_server: list[str] = []
+
+    def proxy(ws):  # type: ignore[no-untyped-def]
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+        server.on_message(lambda m: (from_server.append(str(m)), ws.send(m)))
+
+    page.route_web_socket(re.compile(r".*/widget/ws.*"), proxy)
+    v.open_page()
+    v.open_widget()
+    v.loc("#sapa-pc-name").fill("Budi Santoso")
+    v.loc("#sapa-pc-phone").fill("(021) 555-1234")  # a Jakarta landline: no WhatsApp, not a mobile number
+    v.loc(".prechat button[type=submit]").click()
+    expect(v.loc("#sapa-pc-phone-err")).to_have_text("Nomor HP belum benar, contohnya 0812-3456-7890.")
+    expect(v.loc("#sapa-pc-phone")).to_be_focused()
+
+    v.loc("#sapa-pc-phone").fill("0812-3456-7890")
+    v.loc("#sapa-pc-email").fill("budi@gmail.c0m")  # a typo only the server notices
+    v.loc(".prechat button[type=submit]").click()
+    expect(v.loc("#sapa-pc-email-err")).to_have_text("Format email belum benar, contohnya nama@email.com.")
+    expect(v.loc("#sapa-pc-email")).to_have_attribute("aria-invalid", "true")
+    expect(v.loc("#sapa-pc-name")).to_have_value("Budi Santoso")
+    expect(v.loc("#sapa-pc-phone")).to_have_value("0812-3456-7890")
+    expect(v.loc(".row.system")).to_have_count(0)
+    v.shot("02b-prechat-refused-by-server")
+
+    v.loc("#sapa-pc-email").fill("budi@gmail.com")
+    v.loc(".prechat button[type=submit]").click()
+    expect(v.loc("textarea.input")).to_be_focused()
+    for _ in range(50):
+        if any('"saved"' in m and '"prechat"' in m for m in from_server):
+            break
+        page.wait_for_timeout(100)
+    assert any('"saved"' in m and '"prechat"' in m for m in from_server), from_server[-3:]
+    # A reload does not ask again.
+    page.reload()
+    expect(v.loc("textarea.input")).to_be_visible()
+    expect(v.loc(".prechat")).to_be_hidden()
+
+
 def test_html_is_shown_literally(visitor: Visitor) -> None:
     v = visitor
     v.start_chat()
