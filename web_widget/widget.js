@@ -394,7 +394,8 @@
     open: false,
     prechatShown: false,
     prechatDraft: null, // what the customer last sent in the pre-chat form
-    prechatRefused: null, // the field the server refused: the form comes back for it
+    prechatRefused: null, // {field, message} the server refused: the form comes back for it
+    serverLang: null, // the language the server writes its own notes in (welcome, then each message's)
     upload: null, // {file, previewUrl, state: uploading|ready|error, result}
     stick: true,
     payloadTitles: {},
@@ -1083,6 +1084,7 @@
         S.everConnected = true;
         S.attempts = 0;
         S.conversationId = ev.conversation_id;
+        S.serverLang = ev.lang || null;
         S.status = ev.status || null;
         S.online = ev.online !== false;
         S.config.online = S.online;
@@ -1142,7 +1144,10 @@
       case "error": {
         if (ev.code === "invalid_prechat" && S.prechatDraft) {
           // Not a note in the chat: the form comes back with the entries, to be corrected.
-          S.prechatRefused = prechatFields().indexOf(ev.field) >= 0 ? ev.field : prechatFields()[0];
+          S.prechatRefused = {
+            field: prechatFields().indexOf(ev.field) >= 0 ? ev.field : prechatFields()[0],
+            message: ev.message ? String(ev.message) : null,
+          };
           LS.remove(K.prechat + S.visitorId);
           S.prechatShown = false;
           showView();
@@ -1226,6 +1231,7 @@
   function messageFrame(o) {
     var f = { type: "message", client_id: o.client_id, text: o.text, lang: o.lang || S.lang };
     if (o.attachment_ids && o.attachment_ids.length) f.attachments = o.attachment_ids;
+    S.serverLang = f.lang; // the server adopts a message's language for its notes
     return f;
   }
   function flush() {
@@ -1641,8 +1647,10 @@
     }
     return "";
   }
-  // The reason the server refused a field, in the widget's language.
-  function refusal(field, value, mode) {
+  // Why the server refused a field: its own words (texts.yml may override them) when it
+  // speaks the widget's language, otherwise ours.
+  function refusal(field, value, mode, serverText) {
+    if (serverText && S.serverLang === S.lang) return serverText;
     var msg = validate(field, value, mode);
     if (msg) return msg;
     return t(field === "email" ? "invalidEmail" : field === "phone" ? "invalidPhone" : "invalidName");
@@ -1678,8 +1686,8 @@
       });
       inputs[f] = { input: input, err: err, mode: mode };
       if (S.prechatDraft && S.prechatDraft[f]) input.value = S.prechatDraft[f];
-      if (S.prechatRefused === f) {
-        err.textContent = refusal(f, input.value, mode);
+      if (S.prechatRefused && S.prechatRefused.field === f) {
+        err.textContent = refusal(f, input.value, mode, S.prechatRefused.message);
         input.setAttribute("aria-invalid", "true");
       }
       form.appendChild(el("div", { class: "field" },
@@ -1878,6 +1886,12 @@
       showRating();
     }
     if (!UI.prechat.hidden) {
+      // The form is redrawn in the new language: keep what was typed in it.
+      var typed = {};
+      Array.prototype.forEach.call(UI.prechat.querySelectorAll("input[name]"), function (input) {
+        typed[input.name] = input.value;
+      });
+      S.prechatDraft = typed;
       S.prechatShown = false;
       showView();
     }

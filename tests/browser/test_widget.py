@@ -248,6 +248,11 @@ def test_prechat_details_the_server_refuses_bring_the_form_back(visitor: Visitor
     v.open_page()
     v.open_widget()
     v.loc("#sapa-pc-name").fill("Budi Santoso")
+    # Switching the language redraws the form in English, with what was typed kept.
+    v.loc(".lang").click()
+    expect(v.loc(".prechat label[for=sapa-pc-name]")).to_have_text("Name")
+    expect(v.loc("#sapa-pc-name")).to_have_value("Budi Santoso")
+    v.loc(".lang").click()
     v.loc("#sapa-pc-phone").fill("(021) 555-1234")  # a Jakarta landline: no WhatsApp, not a mobile number
     v.loc(".prechat button[type=submit]").click()
     expect(v.loc("#sapa-pc-phone-err")).to_have_text("Nomor HP belum benar, contohnya 0812-3456-7890.")
@@ -256,7 +261,7 @@ def test_prechat_details_the_server_refuses_bring_the_form_back(visitor: Visitor
     v.loc("#sapa-pc-phone").fill("0812-3456-7890")
     v.loc("#sapa-pc-email").fill("budi@gmail.c0m")  # a typo only the server notices
     v.loc(".prechat button[type=submit]").click()
-    expect(v.loc("#sapa-pc-email-err")).to_have_text("Format email belum benar, contohnya nama@email.com.")
+    expect(v.loc("#sapa-pc-email-err")).to_have_text(re.compile("^Alamat e-mailnya sepertinya belum benar"))  # the server's words
     expect(v.loc("#sapa-pc-email")).to_have_attribute("aria-invalid", "true")
     expect(v.loc("#sapa-pc-name")).to_have_value("Budi Santoso")
     expect(v.loc("#sapa-pc-phone")).to_have_value("0812-3456-7890")
