@@ -176,10 +176,13 @@
       removeAttachment: "Hapus lampiran",
       uploading: "Mengunggah gambar…",
       badType: "Maaf, Kak, yang bisa dikirim hanya gambar (JPG, PNG, WebP, atau GIF).",
-      tooBig: "Ukuran gambarnya kebesaran, Kak. Maksimal {mb} MB ya.",
+      tooBig: "Ukuran gambarnya kebesaran, Kak. Maksimal {size} ya.",
       uploadFailed: "Gambar gagal diunggah. Coba lagi ya, Kak.",
       tooLong: "Pesannya kepanjangan, Kak. Maksimal {n} karakter ya.",
       charsLeft: "Sisa {n} karakter",
+      charLeft: "Sisa 1 karakter",
+      charsOver: "Kelebihan {n} karakter",
+      charOver: "Kelebihan 1 karakter",
       you: "Anda",
       bot: "Asisten",
       agent: "Admin",
@@ -241,10 +244,13 @@
       removeAttachment: "Remove attachment",
       uploading: "Uploading image…",
       badType: "Sorry, only images can be sent (JPG, PNG, WebP or GIF).",
-      tooBig: "That image is too large. The limit is {mb} MB.",
+      tooBig: "That image is too large. The limit is {size}.",
       uploadFailed: "The image couldn't be uploaded. Please try again.",
       tooLong: "That message is too long. The limit is {n} characters.",
       charsLeft: "{n} characters left",
+      charLeft: "1 character left",
+      charsOver: "{n} characters too many",
+      charOver: "1 character too many",
       you: "You",
       bot: "Assistant",
       agent: "Agent",
@@ -1528,7 +1534,10 @@
   function renderCount() {
     if (!UI.count) return;
     var left = S.config.maxText - UI.input.value.length;
-    UI.count.textContent = left <= 200 ? t("charsLeft", { n: left }) : "";
+    var text = "";
+    if (left < 0) text = left === -1 ? t("charOver") : t("charsOver", { n: -left });
+    else if (left <= 200) text = left === 1 ? t("charLeft") : t("charsLeft", { n: left });
+    UI.count.textContent = text;
     UI.count.classList.toggle("warn", left < 0);
   }
   function updateSendState() {
@@ -1552,12 +1561,20 @@
     });
   }
 
+  // The upload limit as a person reads it, rounded down so a file "within" it is never refused:
+  // 5242880 → "5 MB", 1500000 → "1,4 MB" / "1.4 MB", 300000 → "292 KB".
+  function sizeText(bytes) {
+    if (bytes < 1048576) return Math.max(1, Math.floor(bytes / 1024)) + " KB";
+    var mb = Math.floor((bytes / 1048576) * 10) / 10;
+    return (S.lang === "id" ? String(mb).replace(".", ",") : String(mb)) + " MB";
+  }
+
   function onFileChosen() {
     var file = UI.file.files && UI.file.files[0];
     UI.file.value = "";
     if (!file) return;
     if (file.size > S.config.maxUpload) {
-      addLocalNote(t("tooBig", { mb: Math.round(S.config.maxUpload / 1048576) }), true);
+      addLocalNote(t("tooBig", { size: sizeText(S.config.maxUpload) }), true);
       return;
     }
     if (file.type && DEFAULTS.imageTypes.indexOf(file.type) < 0) {
@@ -1606,7 +1623,7 @@
       if (S.upload !== up) return;
       var key = err && (err.message === "tooBig" || err.message === "badType") ? err.message : "uploadFailed";
       clearUpload();
-      addLocalNote(t(key, { mb: Math.round(S.config.maxUpload / 1048576) }), true);
+      addLocalNote(t(key, { size: sizeText(S.config.maxUpload) }), true);
     });
   }
 
