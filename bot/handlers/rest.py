@@ -2,18 +2,23 @@
 
 Request ``{"sender": "abc", "message": "hi", "metadata": {...}}``; response a
 list of ``{"recipient_id", "text", "buttons", "custom"}``. A conversation is
-keyed by (channel ``rest``, sender).
+keyed by (channel ``rest``, sender). The channel cannot push, so what agents wrote
+since the sender's previous message (replies, "the admin has joined", "resolved")
+opens the next response.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bot.engine import Engine
 from bot.httputil import BadRequest, read_json_object, text_field
+from bot.store import queries
+from bot.store.records import StoredMessage
 from bot.types import Attachment, IncomingMessage, TurnResult
 
 CHANNEL = "rest"
@@ -49,8 +54,12 @@ async def webhook(request: web.Request) -> web.Response:
         attachments=_image(metadata),
         metadata=metadata,
     )
-    result = await request.app[ENGINE].handle(message)
-    return web.json_response(render(sender, result))
+    engine = request.app[ENGINE]
+    # REST has no way to push: what agents wrote since the customer's last message
+    # ("Halo Kak, saya Budi…") comes first in this answer, or the customer never sees it.
+    unseen = await engine.store.read(queries.fetch_unseen_staff_messages, CHANNEL, sender)
+    result = await engine.handle(message)
+    return web.json_response(render(sender, result, unseen))
 
 
 def _image(metadata: dict[str, Any]) -> tuple[Attachment, ...]:
@@ -71,18 +80,13 @@ def _client_id(metadata: dict[str, Any]) -> str | None:
     return None
 
 
-def render(recipient_id: str, result: TurnResult) -> list[dict[str, Any]]:
-    """The engine's replies in Rasa's REST response shape; every one carries the turn's ``custom``."""
+def render(recipient_id: str, result: TurnResult, unseen: Sequence[StoredMessage] = ()) -> list[dict[str, Any]]:
+    """``unseen`` staff messages, then the engine's replies, in Rasa's REST response shape;
+    every one carries the turn's ``custom``."""
     custom = result.info.as_custom()
-    return [
-        {
-            "recipient_id": recipient_id,
-            "text": reply.text,
-            "buttons": [{"title": b.title, "payload": b.payload} for b in reply.buttons],
-            "custom": custom,
-        }
-        for reply in result.replies
-    ]
+    said = [(m.text, m.buttons or []) for m in unseen]
+    said += [(r.text, [{"title": b.title, "payload": b.payload} for b in r.buttons]) for r in result.replies]
+    return [{"recipient_id": recipient_id, "text": text, "buttons": buttons, "custom": custom} for text, buttons in said]
 
 
 def add_routes(app: web.Application) -> None:

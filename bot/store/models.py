@@ -105,6 +105,8 @@ class Conversation(Base):
             sqlite_where=text(OPEN_CONVERSATION_WHERE),
             postgresql_where=text(OPEN_CONVERSATION_WHERE),
         ),
+        # Every conversation of a sender, newest last (migration 0007).
+        Index("ix_conversations_channel_external_id", "channel", "external_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Column, Connection, bindparam, select, text
+from sqlalchemy import Column, Connection, bindparam, func, select, text
 
 from bot.store.models import (
     OPEN_CONVERSATION_WHERE,
@@ -137,3 +137,48 @@ def fetch_rating(conn: Connection, conversation_id: int) -> tuple[int, str | Non
     """``(score, comment, rated_at)`` of a rated conversation, if any."""
     row = (conn.execute(SELECT_RATING, {"id": conversation_id})).first()
     return None if row is None or row[0] is None else (row[0], row[1], row[2])
+
+
+
+# Agents' replies and system notices are never part of a turn's answer: on a channel
+# that only answers requests (REST), the customer sees them only in the next answer.
+STAFF_SENDERS = ("agent", "system")
+MAX_UNSEEN = 50
+_LATEST_CONVERSATION = (
+    select(conversations.c.id)
+    .where(
+        conversations.c.channel == bindparam("channel"),
+        conversations.c.external_id == bindparam("external_id"),
+    )
+    .order_by(conversations.c.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_customer_messages = messages.alias("customer_messages")
+SELECT_UNSEEN_STAFF_MESSAGES = (
+    select(*MESSAGE_COLUMNS)
+    .where(
+        messages.c.conversation_id == _LATEST_CONVERSATION,
+        messages.c.sender_type.in_(STAFF_SENDERS),
+        messages.c.seq
+        > select(func.coalesce(func.max(_customer_messages.c.seq), 0))
+        .where(
+            _customer_messages.c.conversation_id == _LATEST_CONVERSATION,
+            _customer_messages.c.sender_type == "customer",
+        )
+        .scalar_subquery(),
+    )
+    .order_by(messages.c.seq)
+    .limit(MAX_UNSEEN)
+)
+
+
+def fetch_unseen_staff_messages(conn: Connection, channel: str, external_id: str) -> list[StoredMessage]:
+    """The agent and system messages of the sender's latest conversation (open or just
+    resolved) written after the customer's last message, oldest first.
+
+    Read before the customer's next message is stored: whatever an agent wrote since the
+    previous message has been in no answer yet, and what came before it has.
+    """
+    result = conn.execute(SELECT_UNSEEN_STAFF_MESSAGES, {"channel": channel, "external_id": external_id})
+    return [StoredMessage(*row) for row in result]

@@ -644,3 +644,34 @@ async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleS
         assert [(e["actor"], e["to_status"]) for e in events][-3:] == [
             ("admin:rina", "paid"), ("admin:rina", "shipped"), ("admin:rina", "delivered"),
         ]
+
+
+async def test_a_rest_customer_gets_what_the_agent_wrote_in_the_next_answer(console_server: ConsoleServer) -> None:
+    """REST cannot push: the agent's join notice and replies open the customer's next
+    answer, once each, and the "resolved" notice too after the agent resolves."""
+    sender = "rest-ani"
+
+    async def say(http: aiohttp.ClientSession, text: str) -> list[dict]:
+        async with http.post(console_server.base + "/webhooks/rest/webhook", json={"sender": sender, "message": text}) as r:
+            assert r.status == 200
+            return await r.json()
+
+    async with new_http() as http:
+        budi = await logged_in(console_server, http, "budi")
+        first = await say(http, "mau ngomong sama admin")
+        assert first and first[0]["custom"]["handoff"] is True
+        cid = first[0]["custom"]["conversation_id"]
+        status, _ = await budi.act(cid, "reply", text="Halo Kak Ani, saya Budi. Ada yang bisa dibantu?")
+        assert status == 200
+        second = await say(http, "halo? ada orang?")
+        texts = [m["text"] for m in second]
+        assert any(t.startswith("Budi (admin) bergabung") for t in texts), texts
+        assert texts[-1] == "Halo Kak Ani, saya Budi. Ada yang bisa dibantu?", texts
+        assert all(m["recipient_id"] == sender for m in second)
+        assert await say(http, "oke makasih kak") == []  # nothing new: nothing repeated
+        status, _ = await budi.act(cid, "reply", text="Sama-sama, Kak 🙏")
+        status, _ = await budi.act(cid, "resolve")
+        assert status == 200
+        after = [m["text"] for m in await say(http, "kak satu lagi, bisa cod?")]
+        assert after[0] == "Sama-sama, Kak 🙏", after
+        assert any("cod" in t.lower() for t in after[1:]), after  # then the bot answers, in a new conversation
