@@ -72,6 +72,7 @@ from bot import metrics
 from bot.bus import Event, channel_topic
 from bot.config import Settings, secret_key
 from bot.flows.context import shop_name
+from bot.flows.forms import CHOICE_PREFIX
 from bot.handlers.widget_uploads import NotAnImage, UploadStore
 from bot.runtime import Runtime
 from bot.store import StoredMessage
@@ -550,11 +551,9 @@ class TelegramChannel:
         message = query.message
         assert message is not None
         data = query.data or ""
-        self._spawn(self._answer_callback(query))
         if data == render.NOOP:
+            self._spawn(self._answer_callback(query))
             return
-        title = _pressed_title(query, data)
-        self._spawn(self._mark_chosen(message.chat.id, message.message_id, title))
         chat = await self.store.read(tgdb.fetch_chat, message.chat.id)
         if chat is None:  # pressed in a chat we do not know (a wiped database): start it
             from_user = query.from_user
@@ -570,12 +569,24 @@ class TelegramChannel:
                 )
             )
         client_id = f"tgcb:{query.id}"
+        payload: str | None = data
         if data.startswith(render.TOKEN_PREFIX):
             payload = await self.store.read(tgdb.callback_payload, data[len(render.TOKEN_PREFIX) :])
-            if payload is None:
-                return
-        else:
-            payload = data
+        if (
+            payload is not None
+            and _answers_a_question(payload)
+            and not await self.store.read(tgdb.keyboard_is_current, message.chat.id, message.message_id)
+        ):
+            # Telegram leaves old keyboards pressable (the widget shows only the last one):
+            # "➕ Tambah produk" (/affirm) under an old message would answer whatever is
+            # asked now — placing the order. Say so, and take the old keyboard away.
+            self._spawn(self._answer_callback(query, self.text("tg_button_expired", chat.lang)))
+            self._spawn(self._mark_chosen(message.chat.id, message.message_id, None))
+            return
+        self._spawn(self._answer_callback(query))
+        self._spawn(self._mark_chosen(message.chat.id, message.message_id, _pressed_title(query, data)))
+        if payload is None:
+            return
         if payload.startswith(render.INTERNAL_PREFIX):
             _, _, what = payload.partition(render.INTERNAL_PREFIX)
             kind, _, value = what.partition(":")
@@ -602,9 +613,9 @@ class TelegramChannel:
         await self.store.save_rating(conversation.id, int(score))
         await self._notices(chat, client_id, [("tg_rating_thanks", None, None)])
 
-    async def _answer_callback(self, query: CallbackQuery) -> None:
+    async def _answer_callback(self, query: CallbackQuery, alert: str | None = None) -> None:
         with contextlib.suppress(TelegramError):
-            await query.answer()
+            await query.answer(text=alert, show_alert=alert is not None)
 
     async def _mark_chosen(self, chat_id: int, message_id: int, title: str | None) -> None:
         """Replace a used keyboard with the choice, so it cannot be pressed twice by mistake."""
@@ -1076,6 +1087,15 @@ def _pressed_title(query: CallbackQuery, data: str) -> str | None:
             if button.callback_data == data:
                 return button.text
     return None
+
+
+# Payloads that answer the question their message asked (yes/no, skip, cancel, a choice):
+# their meaning depends on what the conversation is waiting for.
+_ANSWER_PAYLOADS = ("/affirm", "/deny", "/skip", "/cancel")
+
+
+def _answers_a_question(payload: str) -> bool:
+    return payload in _ANSWER_PAYLOADS or payload.startswith(CHOICE_PREFIX)
 
 
 def _promo_buttons(channel: TelegramChannel, lang: str) -> list[tuple[str, str]]:

@@ -361,6 +361,26 @@ def outbox_rows(conn: Connection, chat_id: int | None = None) -> list[dict[str, 
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
+def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool:
+    """Whether ``message_id`` is the latest message with a keyboard the bot sent (or is
+    sending) to the chat — the question the conversation waits an answer to. A chat
+    without such a message in the outbox (an older or wiped database) counts as current."""
+    rows = conn.execute(
+        select(telegram_outbox.c.telegram_message_id, telegram_outbox.c.payload)
+        .where(
+            telegram_outbox.c.chat_id == chat_id,
+            telegram_outbox.c.kind == "message",
+            telegram_outbox.c.status.in_((PENDING, SENT)),
+        )
+        .order_by(telegram_outbox.c.id.desc())
+        .limit(200)
+    )
+    for sent_id, payload in rows:
+        if isinstance(payload, dict) and payload.get("markup"):
+            return sent_id == message_id
+    return True
+
+
 def callback_payload(conn: Connection, token: str) -> str | None:
     return conn.execute(
         select(telegram_callbacks.c.payload).where(telegram_callbacks.c.token == token)

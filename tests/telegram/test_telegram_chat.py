@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.telegram.conftest import TelegramServer
+from tests.telegram.fakebot import Call
 
 
 def test_start_greets_and_asks_before_sending_promotions(tg: TelegramServer) -> None:
@@ -102,3 +103,50 @@ def test_text_that_looks_like_markup_is_sent_literally(tg: TelegramServer) -> No
     stored = tg.customer_messages(user.chat_id)[0][0]
     assert stored == "<b>halo</b> & <script>alert(1)</script> *kak* _min_"
     assert json.dumps(agent.params, ensure_ascii=False).count("<b>12.12</b>") == 1
+
+
+def test_a_button_under_an_earlier_question_does_not_answer_the_current_one(tg: TelegramServer) -> None:
+    """Telegram keeps every old keyboard pressable (the widget shows only the last message's
+    quick replies). "➕ Tambah produk" is /affirm: pressed under the cart message while the order
+    summary waits for its "yes", it must not place the order."""
+    user = tg.user("id", "Lina")
+
+    def answer(text: str) -> Call:
+        user.say(text)
+        return user.replies(1)[0]
+
+    answer("mau pesan kemeja batik parang")
+    answer("M biru")
+    cart = answer("1")
+    assert "Mau tambah produk lain" in cart.params["text"]
+    answer("udah cukup kak")  # typed: the cart message keeps its buttons
+    answer("Lina")
+    answer("081311112222")
+    answer("Jl. Mawar 3 RT 1 RW 2, Kel. Kemiri, Kec. Jebres")
+    answer("solo")
+    answer("jnt aja")
+    summary = answer("transfer bca")
+    assert "Sudah benar semua?" in summary.params["text"]
+
+    answered = len(tg.fake.calls_of("answerCallbackQuery"))
+    user.press(cart, "➕ Tambah produk")
+    [alert] = tg.fake.wait_for(
+        lambda: [c for c in tg.fake.calls_of("answerCallbackQuery")[answered:] if c.params.get("text")],
+        what="the press answered with a notice",
+    )
+    assert "sudah tidak berlaku" in alert.params["text"]
+    # The stale keyboard is taken away, so it cannot be pressed again.
+    tg.fake.wait_for(
+        lambda: [
+            c for c in tg.fake.calls_of("editMessageReplyMarkup", user.chat_id)
+            if c.params["message_id"] == cart.result["message_id"] and not c.params.get("reply_markup")
+        ],
+        what="the old keyboard removed",
+    )
+    # Nothing was ordered; the summary's own button still works.
+    user.press(summary, "✅ Ya, pesan sekarang")
+    [placed] = user.texts(1)
+    assert "Pesanan sudah kami catat" in placed
+    orders = tg.query("SELECT number FROM orders WHERE channel = 'telegram' AND external_id = ?", str(user.chat_id))
+    assert len(orders) == 1
+    assert orders[0][0] in placed
