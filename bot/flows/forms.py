@@ -30,6 +30,7 @@ from bot.flows.values import (
     entity,
     is_skip,
     local_phone,
+    means_go_on,
     parse_amount,
     parse_quantity,
     parse_yes_no,
@@ -452,7 +453,8 @@ async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
 
 @validator("add_more")
 async def _add_more(a: Answer) -> dict[str, Any] | Rejected:
-    more = parse_yes_no(a.choice or a.raw, a.intent)
+    answer = a.choice or a.raw
+    more = False if means_go_on(answer) else parse_yes_no(answer, a.intent)
     if more is None:
         return a.invalid("flow_invalid_add_more")
     if not more:

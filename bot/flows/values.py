@@ -87,6 +87,20 @@ def without_polite_tail(text: str) -> str:
     return _POLITE_TAIL.sub("", text).strip()
 
 
+# "lanjut" is a yes to most questions, but to "add another product?" — whose other button
+# reads "✅ Lanjut ke pengiriman" — going on means no more products.
+_GO_ON = re.compile(
+    r"^(?:lanjut(?:kan)?|lanjut aja|continue|go on|next|proceed)"
+    r"(?:\s+(?:ke\s+|to\s+)?(?:pengiriman|pengirimannya|checkout|bayar|pembayaran|delivery|shipping))?$"
+)
+
+
+def means_go_on(text: str) -> bool:
+    """``"lanjut"``, ``"lanjut ke pengiriman kak"``, ``"go on to delivery"``: move on (to checkout)."""
+    raw = _SPACES.sub(" ", re.sub(r"[!.,?]+", " ", _without_emoji(text).strip().lower())).strip()
+    return bool(_GO_ON.match(_POLITE_TAIL.sub("", raw).strip()))
+
+
 def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
     """True for yes, False for no, None when the answer is neither (a button's ``/affirm`` counts)."""
     raw = _SPACES.sub(" ", re.sub(r"[!.,?]+", " ", _without_emoji(text).strip().lower())).strip()

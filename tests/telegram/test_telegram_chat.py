@@ -150,3 +150,17 @@ def test_a_button_under_an_earlier_question_does_not_answer_the_current_one(tg: 
     orders = tg.query("SELECT number FROM orders WHERE channel = 'telegram' AND external_id = ?", str(user.chat_id))
     assert len(orders) == 1
     assert orders[0][0] in placed
+
+
+def test_typing_lanjut_at_add_another_product_goes_on_to_delivery(tg: TelegramServer) -> None:
+    """The cart question's buttons are "➕ Tambah produk" and "✅ Lanjut ke pengiriman"; a customer
+    who types "lanjut" instead of pressing means the second, not "yes, add more"."""
+    user = tg.user("id", "Wati")
+    user.say("mau pesan kemeja batik parang")
+    user.replies(1)
+    user.say("M biru")
+    user.replies(1)
+    user.say("1")
+    assert "Mau tambah produk lain" in user.texts(1)[0]
+    user.say("lanjut kak")
+    assert "atas nama siapa" in user.texts(1)[0]
