@@ -362,11 +362,18 @@ def outbox_rows(conn: Connection, chat_id: int | None = None) -> list[dict[str, 
 
 
 def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool:
-    """Whether ``message_id`` is the latest message with a keyboard the bot sent (or is
-    sending) to the chat — the question the conversation waits an answer to. A chat
-    without such a message in the outbox (an older or wiped database) counts as current."""
+    """Whether ``message_id`` belongs to the latest message with a keyboard the bot sent (or
+    is sending) to the chat — the question the conversation waits an answer to. One stored
+    message can be several sends (quick replies on one, the share-contact button on the
+    next); a chat without such a message in the outbox (an older or wiped database) counts
+    as current."""
     rows = conn.execute(
-        select(telegram_outbox.c.telegram_message_id, telegram_outbox.c.payload)
+        select(
+            telegram_outbox.c.telegram_message_id,
+            telegram_outbox.c.payload,
+            telegram_outbox.c.conversation_id,
+            telegram_outbox.c.seq,
+        )
         .where(
             telegram_outbox.c.chat_id == chat_id,
             telegram_outbox.c.kind == "message",
@@ -374,10 +381,14 @@ def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool
         )
         .order_by(telegram_outbox.c.id.desc())
         .limit(200)
-    )
-    for sent_id, payload in rows:
+    ).all()
+    for _, payload, conversation_id, seq in rows:
         if isinstance(payload, dict) and payload.get("markup"):
-            return sent_id == message_id
+            return any(
+                sent_id == message_id
+                for sent_id, _, other_conversation, other_seq in rows
+                if (other_conversation, other_seq) == (conversation_id, seq)
+            )
     return True
 
 

@@ -183,3 +183,25 @@ async def test_the_sweep_finds_messages_beyond_the_cursor(store: Store, clock: F
     await store.record_turn(conversation.id, None, [NewMessage(sender_type="agent", text="Ada lagi?")])
     assert [t.last_seq for t in await store.read(tgdb.sweep_targets, clock.now - timedelta(days=1))] == [3]
     assert await store.read(tgdb.sweep_targets, clock.now + timedelta(seconds=1)) == []
+
+
+async def test_only_the_latest_question_keyboard_is_current(store: Store) -> None:
+    """A stored message rendered as two sends (quick replies, then the share-contact button)
+    is one question: a press on either part is current; an earlier question's is not."""
+    await _chat(store, 5)
+    conversation = await store.open_conversation("telegram", "5", "id")
+
+    def part(key: str, seq: int, markup: dict | None) -> tgdb.Draft:
+        return tgdb.Draft(chat_id=5, dedupe_key=key, kind="message", payload={"text": key, "markup": markup},
+                          conversation_id=conversation.id, seq=seq)
+
+    inline = {"inline": [[{"text": "Lewati", "data": "/skip"}]]}
+    await _enqueue(store, part("older", 2, inline), part("ask", 4, inline), part("hint", 4, {"contact": "📱"}),
+                   part("plain", 5, None))
+    for message_id, row in zip((101, 102, 103, 104), await store.read(tgdb.outbox_rows, 5)):
+        await store.write(lambda conn, now, i=row["id"], m=message_id: tgdb.mark_sent(
+            conn, now, outbox_id=i, chat_id=5, message_id=m, keyboard=None))
+    current = [await store.read(tgdb.keyboard_is_current, 5, m) for m in (101, 102, 103)]
+    assert current == [False, True, True]
+    # A chat the outbox knows nothing about refuses nothing.
+    assert await store.read(tgdb.keyboard_is_current, 6, 999) is True
