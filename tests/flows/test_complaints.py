@@ -137,6 +137,15 @@ async def test_saying_there_is_no_photo_skips_the_photo(bot):
     assert chat.last_info.ticket_id
 
 
+async def test_text_at_the_photo_question_asks_for_a_photo_not_a_transfer_receipt(bot):
+    chat = bot.customer("teks-di-foto")
+    await chat.say("barang saya rusak, mau komplain")
+    await chat.press("Lewati")
+    await chat.say("kainnya sobek di bagian lengan")
+    assert "bukti transfer" not in chat.text, chat.text
+    assert "fotonya" in chat.text and "Lewati" in chat.buttons
+
+
 async def test_everyday_complaints_and_late_parcels_reach_a_flow(bot):
     """The most common messages of an unhappy customer start the complaint or status flow,
     never "kami belum paham" or an FAQ that happens to share words."""
