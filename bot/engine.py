@@ -21,6 +21,7 @@ from bot.flows.context import FlowContext
 from bot.locks import ConversationLocks
 from bot.nlu.language import detect_language
 from bot.dialogue import Dialogue, Turn, payload_entities
+from bot.store import queries
 from bot.store.records import ConversationChanges, ConversationRecord, NewMessage, StoredMessage
 from bot.store.sanitize import clean_text
 from bot.types import (
@@ -93,13 +94,35 @@ class Engine:
                 earlier = await self.store.find_by_client_id(conversation.id, message.client_id)
                 if earlier is not None:
                     return await self._replay(conversation, earlier)
+            unseen = await self._unseen(conversation)
             if conversation.status == ConversationStatus.WITH_AGENT:
                 result, stored = await self._relay_to_agent(message, conversation)
             else:
                 result, stored = await self._answer(message, conversation)
+            if unseen:
+                result = replace(result, unseen=unseen)
         await self._announce(result, stored)
         metrics.observe_turn(message.channel, result.info, time.perf_counter() - started)
         return result
+
+    async def _unseen(self, conversation: ConversationRecord) -> tuple[OutgoingMessage, ...]:
+        """Agent and system messages since the customer's last message (see
+        :attr:`TurnResult.unseen`): in this conversation once a person has taken it, or
+        in the previous one when this one is new (an agent resolved it)."""
+        if conversation.last_seq == 0:
+            previous = await self.store.read(
+                queries.fetch_previous_conversation, conversation.channel, conversation.external_id, conversation.id
+            )
+            if previous is None or not _an_agent_was_in(previous):
+                return ()
+            conversation = previous
+        elif not _an_agent_was_in(conversation):
+            return ()  # only the bot has written (waiting in the queue included): it answered already
+        found = await self.store.read(queries.fetch_unseen_staff_messages, conversation.id)
+        return tuple(
+            OutgoingMessage(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()), m.sender_type)
+            for m in found
+        )
 
     # -- the bot answers ------------------------------------------------------
 
@@ -294,6 +317,11 @@ class Engine:
                 )
         except Exception:  # the turn is committed; a live view catches up from the store
             log.exception("could not announce conversation %s", conversation_id)
+
+
+def _an_agent_was_in(conversation: ConversationRecord) -> bool:
+    """An agent holds the conversation or has written in it (so agent or system messages may exist)."""
+    return conversation.status == ConversationStatus.WITH_AGENT or conversation.first_agent_response_at is not None
 
 
 def _action_classes() -> list[type[Action]]:

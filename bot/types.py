@@ -108,6 +108,10 @@ class TurnResult:
     replies: tuple[OutgoingMessage, ...]
     info: TurnInfo
     duplicate: bool = False
+    # What agents (and system notices) told the customer since their previous message.
+    # Channels that push (widget, Telegram) have delivered it already; one that only
+    # answers requests (REST) puts it before ``replies``.
+    unseen: tuple[OutgoingMessage, ...] = ()
 
 
 # --- NLU -----------------------------------------------------------------

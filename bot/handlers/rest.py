@@ -10,15 +10,12 @@ opens the next response.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from bot.engine import Engine
 from bot.httputil import BadRequest, read_json_object, text_field
-from bot.store import queries
-from bot.store.records import StoredMessage
 from bot.types import Attachment, IncomingMessage, TurnResult
 
 CHANNEL = "rest"
@@ -54,12 +51,8 @@ async def webhook(request: web.Request) -> web.Response:
         attachments=_image(metadata),
         metadata=metadata,
     )
-    engine = request.app[ENGINE]
-    # REST has no way to push: what agents wrote since the customer's last message
-    # ("Halo Kak, saya Budi…") comes first in this answer, or the customer never sees it.
-    unseen = await engine.store.read(queries.fetch_unseen_staff_messages, CHANNEL, sender)
-    result = await engine.handle(message)
-    return web.json_response(render(sender, result, unseen))
+    result = await request.app[ENGINE].handle(message)
+    return web.json_response(render(sender, result))
 
 
 def _image(metadata: dict[str, Any]) -> tuple[Attachment, ...]:
@@ -80,13 +73,19 @@ def _client_id(metadata: dict[str, Any]) -> str | None:
     return None
 
 
-def render(recipient_id: str, result: TurnResult, unseen: Sequence[StoredMessage] = ()) -> list[dict[str, Any]]:
-    """``unseen`` staff messages, then the engine's replies, in Rasa's REST response shape;
-    every one carries the turn's ``custom``."""
+def render(recipient_id: str, result: TurnResult) -> list[dict[str, Any]]:
+    """What agents wrote since the sender's previous message (REST cannot push it), then
+    the engine's replies, in Rasa's REST response shape; every one carries the turn's ``custom``."""
     custom = result.info.as_custom()
-    said = [(m.text, m.buttons or []) for m in unseen]
-    said += [(r.text, [{"title": b.title, "payload": b.payload} for b in r.buttons]) for r in result.replies]
-    return [{"recipient_id": recipient_id, "text": text, "buttons": buttons, "custom": custom} for text, buttons in said]
+    return [
+        {
+            "recipient_id": recipient_id,
+            "text": reply.text,
+            "buttons": [{"title": b.title, "payload": b.payload} for b in reply.buttons],
+            "custom": custom,
+        }
+        for reply in (*result.unseen, *result.replies)
+    ]
 
 
 def add_routes(app: web.Application) -> None:

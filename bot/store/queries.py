@@ -140,30 +140,21 @@ def fetch_rating(conn: Connection, conversation_id: int) -> tuple[int, str | Non
 
 
 
+
 # Agents' replies and system notices are never part of a turn's answer: on a channel
 # that only answers requests (REST), the customer sees them only in the next answer.
 STAFF_SENDERS = ("agent", "system")
 MAX_UNSEEN = 50
-_LATEST_CONVERSATION = (
-    select(conversations.c.id)
-    .where(
-        conversations.c.channel == bindparam("channel"),
-        conversations.c.external_id == bindparam("external_id"),
-    )
-    .order_by(conversations.c.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
 _customer_messages = messages.alias("customer_messages")
 SELECT_UNSEEN_STAFF_MESSAGES = (
     select(*MESSAGE_COLUMNS)
     .where(
-        messages.c.conversation_id == _LATEST_CONVERSATION,
+        messages.c.conversation_id == bindparam("conversation_id"),
         messages.c.sender_type.in_(STAFF_SENDERS),
         messages.c.seq
         > select(func.coalesce(func.max(_customer_messages.c.seq), 0))
         .where(
-            _customer_messages.c.conversation_id == _LATEST_CONVERSATION,
+            _customer_messages.c.conversation_id == bindparam("conversation_id"),
             _customer_messages.c.sender_type == "customer",
         )
         .scalar_subquery(),
@@ -171,14 +162,30 @@ SELECT_UNSEEN_STAFF_MESSAGES = (
     .order_by(messages.c.seq)
     .limit(MAX_UNSEEN)
 )
+SELECT_PREVIOUS_CONVERSATION = (
+    select(*CONVERSATION_COLUMNS)
+    .where(
+        conversations.c.channel == bindparam("channel"),
+        conversations.c.external_id == bindparam("external_id"),
+        conversations.c.id < bindparam("before_id"),
+    )
+    .order_by(conversations.c.id.desc())
+    .limit(1)
+)
 
 
-def fetch_unseen_staff_messages(conn: Connection, channel: str, external_id: str) -> list[StoredMessage]:
-    """The agent and system messages of the sender's latest conversation (open or just
-    resolved) written after the customer's last message, oldest first.
-
-    Read before the customer's next message is stored: whatever an agent wrote since the
-    previous message has been in no answer yet, and what came before it has.
-    """
-    result = conn.execute(SELECT_UNSEEN_STAFF_MESSAGES, {"channel": channel, "external_id": external_id})
+def fetch_unseen_staff_messages(conn: Connection, conversation_id: int) -> list[StoredMessage]:
+    """The conversation's agent and system messages written after the customer's last
+    message, oldest first (read before the customer's next message is stored)."""
+    result = conn.execute(SELECT_UNSEEN_STAFF_MESSAGES, {"conversation_id": conversation_id})
     return [StoredMessage(*row) for row in result]
+
+
+def fetch_previous_conversation(
+    conn: Connection, channel: str, external_id: str, before_id: int
+) -> ConversationRecord | None:
+    """The sender's conversation before ``before_id`` (the one an agent resolved), if any."""
+    row = conn.execute(
+        SELECT_PREVIOUS_CONVERSATION, {"channel": channel, "external_id": external_id, "before_id": before_id}
+    ).first()
+    return None if row is None else ConversationRecord(*row)

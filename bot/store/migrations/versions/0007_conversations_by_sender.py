@@ -1,8 +1,8 @@
 """An index of every conversation (open or resolved) by its sender.
 
-The partial unique index covers open conversations only; the REST channel looks up a
-sender's latest conversation, resolved ones included, on every message (to hand over what
-agents wrote since), which without this index is a scan of all conversations.
+The partial unique index covers open conversations only; when a sender's new
+conversation opens, the engine looks up the one before it (resolved) for what an agent
+wrote last, which without this index is a scan of all conversations.
 
 Revision ID: 0007
 Revises: 0006
