@@ -36,6 +36,7 @@ from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import payment_methods, validation_action_for
 from bot.flows.values import is_cancel
 from bot.orders.shipping import find_city
+from bot.httputil import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
 from bot.shopdata.flows import FlowDef
 from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult
@@ -44,6 +45,7 @@ from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult
 CONVERSATION_SLOTS = (
     slots.MISSES,
     slots.PENDING_OFFER,
+    slots.PENDING_PHOTO,
     slots.VERIFIED_ORDERS,
     slots.LOOKUP_FAILURES,
     slots.LOOKUP_LOCKED_UNTIL,
@@ -172,6 +174,9 @@ class Dialogue:
         if self._city_after_shipping_answer(run):
             await self._act(run, "action_shipping_quote")
             return
+        if _only_a_photo(run.turn.message):
+            await self._act(run, "action_photo_received")
+            return
         action = choose_action(run.turn.parse, run.state, triggers)
         if action.startswith(FLOW_PREFIX):
             await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
@@ -225,6 +230,8 @@ class Dialogue:
         latest["normalized"] = turn.parse.normalized
         latest["suggestions"] = [{"name": s.name, "confidence": s.confidence} for s in turn.parse.suggestions]
         latest["attachments"] = [{"kind": a.kind, "url": a.url, "name": a.name} for a in turn.message.attachments]
+        if not latest["attachments"] and run.state.get(slots.PENDING_PHOTO):
+            latest["attachments"] = [run.state[slots.PENDING_PHOTO]]  # sent on its own, just before
         values: dict[str, Any] = dict(self.unset_slots)
         values.update({k: run.state[k] for k in CONVERSATION_SLOTS if k in run.state})
         values.update(
@@ -282,13 +289,14 @@ class Dialogue:
         run.state[FLOW] = flow
         run.action = f"{FLOW_PREFIX}{flow_def.name}"
         seeds = self._seeds(run, flow_def)
+        before = len(run.messages)
         if seeds:
-            before = len(run.messages)
             await self._act(run, VALIDATE, flow, [SlotSet(name, value) for name, value in seeds.items()])
-            waiting = self._next_slot(flow_def, flow)
-            if waiting in seeds and any(m.get("buttons") for m in run.messages[before:]):
-                flow["requested"] = waiting  # "which of these?" with buttons already asks it
-                return
+        run.state.pop(slots.PENDING_PHOTO, None)  # taken by this flow's seeds, or not meant for it
+        waiting = self._next_slot(flow_def, flow)
+        if waiting in seeds and any(m.get("buttons") for m in run.messages[before:]):
+            flow["requested"] = waiting  # "which of these?" with buttons already asks it
+            return
         await self._advance(run, flow)
 
     def _unavailable(self, run: _Run, flow_def: FlowDef) -> dict[str, Any] | None:
@@ -315,7 +323,9 @@ class Dialogue:
             found.add("product")  # "the parang shirt": a category or name the validator can narrow down
         seeds = {}
         for slot in flow_def.slots:
-            if slot.type in ("product", "order_number") and slot.type in found:
+            if slot.type == "image" and run.state.get(slots.PENDING_PHOTO):
+                seeds[slot.name] = "photo"  # the photo sent just before choosing this flow
+            elif slot.type in ("product", "order_number") and slot.type in found:
                 seeds[slot.name] = run.turn.message.text
             elif slot.name == "description":
                 # "barangnya datang sobek kak" is the complaint itself, typed or just before the button.
@@ -443,6 +453,11 @@ class Dialogue:
         run.state[FLOW] = parked.pop()
         _set_parked(run, parked)
         return True
+
+
+def _only_a_photo(message: IncomingMessage) -> bool:
+    """An image with no words: a receipt or a damaged item, sent before saying anything."""
+    return any(a.kind == "image" for a in message.attachments) and is_blank(message.text or "")
 
 
 def _set_parked(run: _Run, parked: list[dict[str, Any]]) -> None:

@@ -8,6 +8,7 @@ from bot.flows.conversation import (
     ActionFallback,
     ActionHandoff,
     ActionNotYetAvailable,
+    ActionPhotoReceived,
     ActionSmallTalk,
 )
 from bot.flows.catalog import ActionProductSearch
@@ -34,6 +35,7 @@ __all__ = [
     "ActionFallback",
     "ActionHandoff",
     "ActionNotYetAvailable",
+    "ActionPhotoReceived",
     "ActionProductSearch",
     "ActionSmallTalk",
 ]

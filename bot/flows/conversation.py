@@ -107,3 +107,25 @@ class ActionNotYetAvailable(Action):
         key = NOT_YET_AVAILABLE.get(intent, "not_available_order")
         dispatcher.utter_message(text=texts.get(key, lang), buttons=offer_handoff_buttons(lang))
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, "handoff")]
+
+
+class ActionPhotoReceived(Action):
+    """A photo without a word outside a flow: ask what it is for, and keep it for the flow
+    the customer picks (a transfer receipt, a damaged item), instead of "belum paham"."""
+
+    def name(self) -> str:
+        return "action_photo_received"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        ctx = context.current()
+        lang = lang_of(tracker)
+        photo = next(x for x in tracker.latest_message.get("attachments") or [] if x.get("kind") == "image")
+        buttons = [
+            {"title": ctx.texts.get("photo_for_payment", lang), "payload": "/payment_confirmation"},
+            {"title": ctx.texts.get("photo_for_complaint", lang), "payload": "/complaint"},
+            {"title": ctx.texts.get("photo_for_person", lang), "payload": "/human_handoff"},
+        ]
+        dispatcher.utter_message(text=ctx.texts.get("photo_received", lang), buttons=buttons)
+        return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None), SlotSet(slots.PENDING_PHOTO, photo)]

@@ -5,6 +5,9 @@ LANG = "lang"
 MISSES = "misses"
 # What a plain "yes"/"no" answers, e.g. "handoff" after the bot offered a person.
 PENDING_OFFER = "pending_offer"
+# A photo sent on its own outside a flow (its attachment dict): the flow the customer
+# then picks (payment confirmation, complaint) takes it as its photo.
+PENDING_PHOTO = "pending_photo"
 # Set to True by an action to hand the conversation to a human agent.
 HANDOFF = "handoff"
 # The status of the conversation when the turn started (read-only for actions).

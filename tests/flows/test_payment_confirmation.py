@@ -103,3 +103,32 @@ async def test_no_receipt_photo_in_words_finishes_the_confirmation(bot):
     await chat.say("tidak punya bukti transfer")
     assert "sudah kami terima" in chat.text, chat.text
     assert (await bot.orders.get(order.number)).status == OrderStatus.PAYMENT_SUBMITTED
+
+
+async def test_a_receipt_photo_sent_first_is_asked_about_then_used_as_the_proof(bot):
+    # Customers often send the transfer receipt before saying a word; it used to get
+    # "kami belum paham", and the flow then asked for the same photo again.
+    order = await place(bot, sender="photo-first")
+    chat = bot.customer("photo-first")
+    await chat.say("", image="/widget/uploads/struk001.jpg")
+    assert "Fotonya sudah kami terima" in chat.text and "belum paham" not in chat.text
+    assert chat.buttons == ["Bukti transfer", "Komplain barang", "Tanya admin"]
+    await chat.press("Bukti transfer")
+    await chat.press(order.number)
+    await chat.press("BCA")
+    await chat.say("396rb")
+    await chat.say("sari wulandari")
+    assert "sudah kami terima" in chat.text and order.number in chat.text, chat.text  # no second ask for the photo
+    stored = await bot.orders.get(order.number)
+    assert stored.status == OrderStatus.PAYMENT_SUBMITTED
+    assert stored.payments[-1].proof_url == "/widget/uploads/struk001.jpg"
+
+
+async def test_a_photo_sent_first_goes_with_a_complaint_and_is_not_kept_for_later(bot):
+    chat = bot.customer("photo-complaint")
+    await chat.say("", image="/widget/uploads/sobek01.jpg")
+    await chat.press("Komplain barang")
+    await chat.say("lengan kemejanya sobek pas dibuka")
+    await chat.press("Lewati")  # no order number
+    assert "TK-" in chat.text, chat.text  # the photo question was answered by the photo sent first
+    assert "pending_photo" not in await chat.state()
