@@ -36,7 +36,7 @@ from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import payment_methods, validation_action_for
 from bot.flows.values import is_cancel
 from bot.orders.shipping import find_city
-from bot.httputil import is_blank
+from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
 from bot.shopdata.flows import FlowDef
 from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult

@@ -198,7 +198,7 @@ class Engine:
         return detect_language(message.text, default=current, keep=conversation.first_customer_message_at is not None)
 
     def _understand(self, text: str, lang: Lang) -> ParseResult:
-        if text.strip().startswith("/choose:"):
+        if text.strip().startswith(intents.CHOICE_PREFIX):
             score = IntentScore("choose", 1.0)
             return ParseResult(text=text, normalized=text, lang=lang, intent=score, ranking=(score,))
         pressed = payload_entities(text)
@@ -332,7 +332,7 @@ def _payload_intent(text: str) -> str | None:
     """``/faq/payment-methods`` or ``/human_handoff`` (a button press) → the intent name;
     ``/choose:<value>`` (a choice in a flow, the value may have spaces) → ``choose:<value>``."""
     text = text.strip()
-    if text.startswith("/choose:"):
+    if text.startswith(intents.CHOICE_PREFIX):
         return text[1:]
     if text.startswith("/") and len(text) > 1 and " " not in text:
         return text[1:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from bot import metrics
+from bot.store.sanitize import is_blank
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +83,6 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
         return await request.post()
     except MALFORMED_BODY:
         raise malformed_form() from None
-
-
-def is_blank(text: str) -> bool:
-    """Nothing a person could see: whitespace, control and format characters only.
-
-    A zero-width space or a direction mark alone passes ``str.strip()``; taken for a
-    message it was read as a confident "yes" mid-order."""
-    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)
 
 
 def text_field(

@@ -22,6 +22,8 @@ BUILTIN = (
 )
 
 FAQ_PREFIX = "faq/"
+# A button that picks one value in a flow: "/choose:BTK-KMJ-001-L-BIRU".
+CHOICE_PREFIX = "/choose:"
 
 
 def is_faq(intent: str) -> bool:

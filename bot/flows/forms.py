@@ -22,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from bot.catalog import find_products, rupiah
+from bot.intents import CHOICE_PREFIX
 from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.flows.context import FlowContext
@@ -42,7 +43,6 @@ from bot.shopdata.model import Product, Variant
 from bot.texts import Texts
 from bot.types import Lang
 
-CHOICE_PREFIX = "/choose:"
 # Failed order verifications before lookups are locked for the conversation.
 MAX_LOOKUP_FAILURES = 5
 LOOKUP_LOCK = timedelta(minutes=30)

@@ -95,15 +95,23 @@ _GO_ON = re.compile(
 )
 
 
+_PUNCTUATION = re.compile(r"[!.,?]+")
+_CANCEL_PUNCTUATION = re.compile(r"[!.,]+")  # "batal?" asks; it does not cancel
+
+
+def _answer_words(text: str, punctuation: re.Pattern[str] = _PUNCTUATION) -> str:
+    """A short answer's words: lowercase, without emoji and punctuation, single-spaced."""
+    return _SPACES.sub(" ", punctuation.sub(" ", _without_emoji(text).strip().lower())).strip()
+
+
 def means_go_on(text: str) -> bool:
     """``"lanjut"``, ``"lanjut ke pengiriman kak"``, ``"go on to delivery"``: move on (to checkout)."""
-    raw = _SPACES.sub(" ", re.sub(r"[!.,?]+", " ", _without_emoji(text).strip().lower())).strip()
-    return bool(_GO_ON.match(_POLITE_TAIL.sub("", raw).strip()))
+    return bool(_GO_ON.match(_POLITE_TAIL.sub("", _answer_words(text)).strip()))
 
 
 def parse_yes_no(text: str, intent: str | None = None) -> bool | None:
     """True for yes, False for no, None when the answer is neither (a button's ``/affirm`` counts)."""
-    raw = _SPACES.sub(" ", re.sub(r"[!.,?]+", " ", _without_emoji(text).strip().lower())).strip()
+    raw = _answer_words(text)
     if raw in ("/affirm",):
         return True
     if raw in ("/deny",):
@@ -145,8 +153,7 @@ _CANCEL = {"batal", "batalkan", "batalin", "cancel", "gak jadi", "ga jadi", "ngg
 
 def is_cancel(text: str) -> bool:
     """"batal", "gak jadi", "cancel" — the customer wants out of the current flow."""
-    raw = _SPACES.sub(" ", re.sub(r"[!.,]+", " ", _without_emoji(text).strip().lower())).strip()
-    return _POLITE_TAIL.sub("", raw).strip() in _CANCEL
+    return _POLITE_TAIL.sub("", _answer_words(text, _CANCEL_PUNCTUATION)).strip() in _CANCEL
 
 
 # Words that do not occur in names but do in requests ("cek pesanan saya dong").

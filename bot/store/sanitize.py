@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -109,3 +110,11 @@ def clean_customer_fields(fields: dict[str, Any]) -> dict[str, Any]:
     if "lang" in fields and fields["lang"] not in LANGS:
         raise ValueError(f"unsupported language {fields['lang']!r}")
     return {k: (clean_text(v) if isinstance(v, str) else v) for k, v in fields.items()}
+
+
+def is_blank(text: str) -> bool:
+    """Nothing a person could see: whitespace, control and format characters only.
+
+    A zero-width space or a direction mark alone passes ``str.strip()``; taken for a
+    message it was read as a confident "yes" mid-order."""
+    return all(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in text)

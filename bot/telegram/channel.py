@@ -72,7 +72,7 @@ from bot import metrics
 from bot.bus import Event, channel_topic
 from bot.config import Settings, secret_key
 from bot.flows.context import shop_name
-from bot.flows.forms import CHOICE_PREFIX
+from bot.intents import CHOICE_PREFIX
 from bot.handlers.widget_uploads import NotAnImage, UploadStore
 from bot.runtime import Runtime
 from bot.store import StoredMessage
