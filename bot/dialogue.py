@@ -33,8 +33,8 @@ from bot.catalog import find_products
 from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.flows.faq import AWAITING_CITY
-from bot.flows.forms import payment_methods, validation_action_for
-from bot.flows.values import is_cancel
+from bot.flows.forms import banks_named, payment_methods, validation_action_for
+from bot.flows.values import is_cancel, named_as
 from bot.orders.shipping import find_city
 from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
@@ -317,7 +317,9 @@ class Dialogue:
         return None
 
     def _seeds(self, run: _Run, flow_def: FlowDef) -> dict[str, Any]:
-        """Slots the opening message already answers: "cek pesanan SP-2026-000123", "pesan kemeja parang L"."""
+        """Slots the opening message already answers: "cek pesanan SP-2026-000123", "pesan kemeja
+        parang L", "udah tf SP-2026-000123 ke BCA 396rb a.n. Sari"."""
+        text = run.turn.message.text
         found = {e.entity for e in run.turn.parse.entities}
         if "product" not in found and find_products(self.ctx.shop.products, run.turn.parse.normalized, limit=1):
             found.add("product")  # "the parang shirt": a category or name the validator can narrow down
@@ -325,8 +327,16 @@ class Dialogue:
         for slot in flow_def.slots:
             if slot.type == "image" and run.state.get(slots.PENDING_PHOTO):
                 seeds[slot.name] = "photo"  # the photo sent just before choosing this flow
-            elif slot.type in ("product", "order_number") and slot.type in found:
-                seeds[slot.name] = run.turn.message.text
+            elif slot.type in ("product", "order_number", "amount") and slot.type in found:
+                seeds[slot.name] = text
+            elif slot.type == "contact" and found & {"phone", "email"} and "order_number" in found:
+                # Checked against the order named in the same message; without one there is
+                # nothing to check it against, and a failed check would count against them.
+                seeds[slot.name] = text
+            elif slot.type == "bank" and len(banks := banks_named(self.ctx, text)) == 1:
+                seeds[slot.name] = intents.CHOICE_PREFIX + banks[0]
+            elif slot.type == "name" and (name := named_as(text)):
+                seeds[slot.name] = name
             elif slot.name == "description":
                 # "barangnya datang sobek kak" is the complaint itself, typed or just before the button.
                 said = run.turn.previous_text if run.turn.message.text.startswith("/") else run.turn.message.text

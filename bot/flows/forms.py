@@ -671,6 +671,8 @@ async def owns_order(a: Answer, number: str) -> bool:
 async def _contact(a: Answer) -> dict[str, Any] | Rejected:
     number_slot = a.flow_slot("order_number") or "order_number"
     number = a.slot_value(number_slot)
+    if a.slot_value(a.slot.name) == "identity":
+        return {a.slot.name: "identity"}  # a seed: the order number, checked just before, is theirs
     phone, email = entity(a.entities, "phone"), entity(a.entities, "email")
     if not phone and not email:
         return a.invalid("flow_invalid_contact")
@@ -715,6 +717,12 @@ def bank_names(ctx: FlowContext) -> list[str]:
     names = [str(b.get("bank")) for b in ctx.shop.shop.get("bank_accounts") or [] if isinstance(b, dict)]
     names += [str(w.get("name")) for w in ctx.shop.shop.get("ewallets") or [] if isinstance(w, dict)]
     return [n for n in names if n and n != "None"]
+
+
+def banks_named(ctx: FlowContext, text: str) -> list[str]:
+    """The shop's banks and e-wallets a message names as words ("udah tf ke bca" → ["BCA"])."""
+    low = text.lower()
+    return [n for n in bank_names(ctx) if re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", low)]
 
 
 __all__ = [

@@ -167,6 +167,23 @@ _NOT_NAME_WORDS = {
 }
 
 
+# "... a.n. Sari Wulandari", "atas nama Budi ya kak", "from an account in the name of Dewi":
+# the name after the marker, up to punctuation, a digit or the courtesy words.
+_NAMED_AS = re.compile(
+    r"(?:\ba\.\s?n\.?|\ban\.|\batas nama|\bin the name of|\baccount name(?: is)?|\bname on the account(?: is)?)"
+    r"\s*:?\s*([^\W\d_][^\W\d_ .'\-]*(?:[ .'\-]+[^\W\d_][^\W\d_.'\-]*){0,4})",
+    re.I,
+)
+
+
+def named_as(text: str) -> str | None:
+    """The name a message gives after "a.n." / "atas nama" ("... a.n. Sari ya kak" → "Sari")."""
+    match = _NAMED_AS.search(text)
+    if match is None:
+        return None
+    return clean_name(without_polite_tail(match.group(1).strip(" .'-")))
+
+
 def clean_name(text: str) -> str | None:
     """A person's name as given ("budi santoso" → "Budi Santoso"); None when it is not a name."""
     raw = _SPACES.sub(" ", text.strip())

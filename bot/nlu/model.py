@@ -96,8 +96,9 @@ PERSON_WORDS = re.compile(
 EMOJI_CONFIDENCE = 0.9
 PRODUCT_SEARCH = "product_search"
 PLACE_ORDER = "place_order"
+PAYMENT_CONFIRMATION = "payment_confirmation"
 # The intents whose flow acts on one order the message may name.
-ORDER_INTENTS = frozenset({"order_status", "payment_confirmation", "complaint"})
+ORDER_INTENTS = frozenset({"order_status", PAYMENT_CONFIRMATION, "complaint"})
 CATALOG_ENTITIES = frozenset({"product", "size", "color"})
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
@@ -294,7 +295,10 @@ class NluModel:
             else:
                 names_product = any(e.entity in CATALOG_ENTITIES for e in entities) or self._names_category(text)
                 names_order = any(e.entity == "order_number" for e in entities)
-                intent, ranking, suggestions = self._combined(analysis, decision, p, names_product, names_order)
+                names_amount = any(e.entity == "amount" for e in entities)
+                intent, ranking, suggestions = self._combined(
+                    analysis, decision, p, names_product, names_order, names_amount
+                )
         return ParseResult(
             text=text,
             normalized=analysis.normalized,
@@ -329,7 +333,15 @@ class NluModel:
         X, s, _ = self._route_inputs(analysis, decision, p)
         return self.combiner.standardized(X)[0], self.faq_index.ids[int(np.argmax(s))]
 
-    def _combined(self, analysis, decision, p: np.ndarray, names_product: bool = False, names_order: bool = False):
+    def _combined(
+        self,
+        analysis,
+        decision,
+        p: np.ndarray,
+        names_product: bool = False,
+        names_order: bool = False,
+        names_amount: bool = False,
+    ):
         index = self.faq_index
         names = self.classifier.classes_
         X, s, a_view = self._route_inputs(analysis, decision, p)
@@ -361,12 +373,14 @@ class NluModel:
         # size S?") is a catalog search rather than the generic FAQ about stock or sizes;
         # "mau pesan dress batik" is an order, not the FAQ about materials. Likewise a
         # message naming an order ("where is my order SP-2026-000123?") is about that
-        # order, not the FAQ on how to check one.
+        # order, not the FAQ on how to check one, and "udah tf 396rb ke bca" names the
+        # payment it confirms, not the FAQ listing the bank accounts.
         if (
             choice == FAQ
             and (
                 names_product and stage_a_intent in (PRODUCT_SEARCH, PLACE_ORDER)
                 or names_order and stage_a_intent in ORDER_INTENTS
+                or names_amount and stage_a_intent == PAYMENT_CONFIRMATION
             )
             and r[INTENT] >= 0.5 * r[FAQ]
         ):

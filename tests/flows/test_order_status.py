@@ -126,3 +126,11 @@ async def test_a_pasted_order_number_alone_checks_that_order(bot):
     owner = bot.customer("paste-owner")
     await owner.say(order.number)
     assert "Menunggu pembayaran" in owner.text and order.number in owner.text, owner.text
+
+
+async def test_number_and_phone_in_one_message_answer_at_once(bot):
+    order = await place(bot, sender="owner-one")
+    chat = bot.customer("family-one")
+    await chat.say(f"kak tolong cek pesanan {order.number}, no hp pemesannya 0812 3456 7890")
+    assert "nomor HP atau email" not in chat.text
+    assert "Menunggu pembayaran" in chat.text and order.number in chat.text

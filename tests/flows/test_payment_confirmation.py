@@ -132,3 +132,48 @@ async def test_a_photo_sent_first_goes_with_a_complaint_and_is_not_kept_for_late
     await chat.press("Lewati")  # no order number
     assert "TK-" in chat.text, chat.text  # the photo question was answered by the photo sent first
     assert "pending_photo" not in await chat.state()
+
+
+async def test_what_the_opening_message_already_says_is_not_asked_again(bot):
+    order = await place(bot, sender="payer-all")
+    chat = bot.customer("payer-all")
+    await chat.say(f"kak sudah transfer ya buat {order.number}, ke BCA 396rb a.n. Sari Wulandari")
+    assert "rekening mana" not in chat.text and "nominal" not in chat.text.lower()
+    assert "bukti transfer" in chat.text  # the only thing left to ask
+    await chat.press("Lewati")
+    stored = await bot.orders.get(order.number)
+    payment = stored.payments[-1]
+    assert (payment.bank, payment.amount, payment.sender_name) == ("BCA", 396000, "Sari Wulandari")
+
+
+async def test_a_stranger_opening_with_number_and_phone_is_verified_at_once(bot):
+    order = await place(bot, sender="owner-pc")
+    chat = bot.customer("helper-pc")
+    await chat.say(f"mau konfirmasi pembayaran {order.number} hp 081234567890, transfer via mandiri")
+    assert "nomor HP atau email" not in chat.text
+    assert "nominal" in chat.text.lower()  # bank given too: the amount comes next
+
+
+async def test_an_opening_message_that_names_no_order_only_fills_what_it_says(bot):
+    await place(bot, sender="payer-part")
+    chat = bot.customer("payer-part")
+    await chat.say("udah tf 396rb ke bca kak")
+    assert "Nomor pesanannya" in chat.text
+    # The phone-less opening asked nothing it could not check: no failed verification counted.
+    assert "tidak cocok" not in chat.text.lower()
+
+
+async def test_a_wrong_phone_in_the_opening_message_counts_as_one_failure(bot):
+    order = await place(bot, sender="owner-wrong")
+    chat = bot.customer("stranger-wrong")
+    await chat.say(f"sudah transfer {order.number} no hp 089999999999")
+    assert "tidak cocok" in chat.text and "sisa 4" in chat.text  # the same words as a typed answer
+    assert "Nomor pesanannya" in chat.text
+    assert order.customer_name not in chat.text and "Rp" not in chat.text
+
+
+async def test_two_banks_named_are_asked_about(bot):
+    order = await place(bot, sender="payer-two")
+    chat = bot.customer("payer-two")
+    await chat.say(f"sudah transfer {order.number} dari bri ke bca")
+    assert "rekening mana" in chat.text

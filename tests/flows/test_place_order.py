@@ -296,3 +296,20 @@ async def test_asking_for_a_sold_out_option_says_so_before_other_products(bot):
     assert (await chat.state())["flow"]["requested"] == "variant"
     await chat.say("ada motif lain?")  # names no option: no "that option does not exist"
     assert "Pilihan itu tidak ada" not in chat.text, chat.text
+
+
+async def test_the_name_in_the_opening_message_is_not_asked_again(bot):
+    chat = bot.customer("named-orderer")
+    await chat.say("mau pesan kemeja parang slim fit L biru 1 atas nama Rina Kurnia")
+    for _ in range(6):
+        if "nomor hp" in chat.text.lower():
+            break
+        if "Mau tambah produk" in chat.text:
+            await chat.say("tidak")
+        elif chat.buttons:
+            await chat.press(chat.buttons[0])
+        else:
+            await chat.say("1")
+    assert "atas nama siapa" not in chat.text.lower()
+    assert "nomor hp" in chat.text.lower()
+    assert (await chat.state())["flow"]["slots"]["customer_name"] == "Rina Kurnia"
