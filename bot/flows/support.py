@@ -100,12 +100,15 @@ class ActionHandoffTicket(Action):
         hours = ctx.shop.widget.business_hours
         offline = hours is not None and not hours.is_open(ctx.now())
         channel, _ = identity(tracker)
+        # This turn's message is not stored yet; typed, it often says what is wrong
+        # ("paketnya datang sobek, mau bicara dengan admin") and so picks the category.
+        said = str(tracker.latest_message.get("text") or "")
         ticket, _ = await ctx.tickets.open(
             NewTicket(
                 conversation_id=conversation_id,
                 customer_id=int(tracker.get_slot(slots.CUSTOMER_ID) or 0),
                 channel=channel,
-                text="",
+                text="" if said.startswith("/") else said,
                 source="offline" if offline else "handoff",
                 lang=lang,
             )

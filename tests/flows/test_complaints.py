@@ -98,6 +98,27 @@ async def test_a_request_for_a_person_becomes_a_ticket_with_the_expected_wait(bo
     assert ("menit" in chat.text) or ("online lagi" in chat.text)
 
 
+async def test_the_message_asking_for_a_person_also_says_what_is_wrong(bot):
+    chat = bot.customer("orang-sekaligus")
+    await chat.say("paketnya datang sobek kak, saya mau bicara dengan admin")
+    assert chat.last_info.handoff is True
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket.category == "damaged" and ticket.priority == "high"
+    assert "sobek" in ticket.subject and "sobek" in ticket.summary
+
+
+async def test_a_handoff_button_adds_no_payload_to_the_ticket(bot):
+    chat = bot.customer("orang-tombol")
+    await chat.say("asdf qwerty")
+    await chat.say("zxcv lkjh")
+    if not any("admin" in b.lower() for b in chat.buttons):
+        await chat.say("mau ngobrol sama admin")
+    else:
+        await chat.press("admin")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert "/" not in ticket.subject and not ticket.summary.startswith("/")
+
+
 async def test_agents_edits_are_audited_and_sla_follows_priority(bot):
     chat = bot.customer("audit")
     await chat.say("komplain min, kemeja yang saya terima jahitannya lepas")
