@@ -106,19 +106,20 @@ class Engine:
         return result
 
     async def _unseen(self, conversation: ConversationRecord) -> tuple[OutgoingMessage, ...]:
-        """Agent and system messages since the customer's last message (see
-        :attr:`TurnResult.unseen`): in this conversation once a person has taken it, or
-        in the previous one when this one is new (an agent resolved it)."""
+        """What was written since the customer was last answered (see
+        :attr:`TurnResult.unseen`): agents' messages, system notices, pushed order
+        updates; in the previous conversation when this one is new (an agent resolved
+        it, or an update came after). Costs nothing when there is none."""
         if conversation.last_seq == 0:
             previous = await self.store.read(
                 queries.fetch_previous_conversation, conversation.channel, conversation.external_id, conversation.id
             )
-            if previous is None or not _an_agent_was_in(previous):
+            if previous is None:
                 return ()
             conversation = previous
-        elif not _an_agent_was_in(conversation):
-            return ()  # only the bot has written (waiting in the queue included): it answered already
-        found = await self.store.read(queries.fetch_unseen_staff_messages, conversation.id)
+        if conversation.last_seq <= conversation.answered_seq:
+            return ()
+        found = await self.store.read(queries.fetch_unseen_messages, conversation)
         return tuple(
             OutgoingMessage(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()), m.sender_type)
             for m in found
@@ -317,11 +318,6 @@ class Engine:
                 )
         except Exception:  # the turn is committed; a live view catches up from the store
             log.exception("could not announce conversation %s", conversation_id)
-
-
-def _an_agent_was_in(conversation: ConversationRecord) -> bool:
-    """An agent holds the conversation or has written in it (so agent or system messages may exist)."""
-    return conversation.status == ConversationStatus.WITH_AGENT or conversation.first_agent_response_at is not None
 
 
 def _action_classes() -> list[type[Action]]:

@@ -119,6 +119,15 @@ def test_from_question_to_a_tracked_order(shop_server):
     admin(base, "POST", f"/api/admin/orders/{number}/verify-payment", {})
     admin(base, "POST", f"/api/admin/orders/{number}/ship", {"tracking_number": "JNE1234567890"})
 
+    # REST cannot push: the two updates open the next answer, oldest first, once.
+    sari.say("makasih kak")
+    pushed = [r["text"] for r in sari.replies[:2]]
+    assert "Pembayaran untuk pesanan" in pushed[0] and number in pushed[0]
+    assert "sudah kami kirim" in pushed[1] and "JNE1234567890" in pushed[1]
+    assert "Pembayaran untuk pesanan" not in sari.text[len(pushed[0]) :]  # each update once
+    sari.say("oke")
+    assert "Pembayaran untuk pesanan" not in sari.text and "JNE1234567890" not in sari.text
+
     sari.say("cek pesanan saya dong")
     if "Cek pesanan sekarang" in str(sari.replies):  # the FAQ's how-to, with its button
         sari.press("Cek pesanan sekarang")

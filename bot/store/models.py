@@ -119,6 +119,10 @@ class Conversation(Base):
     lang: Mapped[str] = mapped_column(String(5))
     state: Mapped[dict[str, Any]] = mapped_column(Json)
     last_seq: Mapped[int] = mapped_column()
+    # The seq of the last message a customer's turn wrote, its replies included: what the
+    # customer has been answered up to. Messages written later by anyone else (an agent, a
+    # pushed order update) are what a REST sender has not seen yet (migration 0008).
+    answered_seq: Mapped[int] = mapped_column(server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_customer_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -141,23 +141,16 @@ def fetch_rating(conn: Connection, conversation_id: int) -> tuple[int, str | Non
 
 
 
-# Agents' replies and system notices are never part of a turn's answer: on a channel
-# that only answers requests (REST), the customer sees them only in the next answer.
-STAFF_SENDERS = ("agent", "system")
+# Agents' replies, system notices and pushed order updates are never part of a turn's
+# answer: on a channel that only answers requests (REST), the customer sees them only
+# in the next answer.
 MAX_UNSEEN = 50
-_customer_messages = messages.alias("customer_messages")
-SELECT_UNSEEN_STAFF_MESSAGES = (
+SELECT_UNSEEN_MESSAGES = (
     select(*MESSAGE_COLUMNS)
     .where(
         messages.c.conversation_id == bindparam("conversation_id"),
-        messages.c.sender_type.in_(STAFF_SENDERS),
-        messages.c.seq
-        > select(func.coalesce(func.max(_customer_messages.c.seq), 0))
-        .where(
-            _customer_messages.c.conversation_id == bindparam("conversation_id"),
-            _customer_messages.c.sender_type == "customer",
-        )
-        .scalar_subquery(),
+        messages.c.seq > bindparam("answered_seq"),
+        messages.c.sender_type != "customer",
     )
     .order_by(messages.c.seq)
     .limit(MAX_UNSEEN)
@@ -174,10 +167,12 @@ SELECT_PREVIOUS_CONVERSATION = (
 )
 
 
-def fetch_unseen_staff_messages(conn: Connection, conversation_id: int) -> list[StoredMessage]:
-    """The conversation's agent and system messages written after the customer's last
-    message, oldest first (read before the customer's next message is stored)."""
-    result = conn.execute(SELECT_UNSEEN_STAFF_MESSAGES, {"conversation_id": conversation_id})
+def fetch_unseen_messages(conn: Connection, conversation: ConversationRecord) -> list[StoredMessage]:
+    """The messages written in ``conversation`` since its customer was last answered
+    (``answered_seq``), oldest first: agents', system notices, pushed order updates."""
+    result = conn.execute(
+        SELECT_UNSEEN_MESSAGES, {"conversation_id": conversation.id, "answered_seq": conversation.answered_seq}
+    )
     return [StoredMessage(*row) for row in result]
 
 

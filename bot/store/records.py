@@ -30,7 +30,9 @@ class ConversationRecord:
     """One conversation as stored: status, engine state and its timeline.
 
     ``state`` is the engine's flow/slot state; ``last_seq`` is the ``seq`` of the
-    newest message (0 when there is none). The ``*_at`` fields are the
+    newest message (0 when there is none); ``answered_seq`` that of the last message
+    a customer's turn wrote (its replies included): anything after it was written by
+    someone else (an agent, a pushed order update) since the customer last wrote. The ``*_at`` fields are the
     milestones reports are built from; ``None`` means "not yet".
     """
 
@@ -42,6 +44,7 @@ class ConversationRecord:
     lang: str
     state: dict[str, Any]
     last_seq: int
+    answered_seq: int
     created_at: datetime
     last_message_at: datetime | None
     first_customer_message_at: datetime | None

@@ -31,6 +31,8 @@ def turn_updates(
 
     - ``last_seq`` grows by one per message; ``last_message_at`` is ``now``
       when the turn has messages.
+    - ``answered_seq`` becomes the new ``last_seq`` when the turn has a customer
+      message: the customer has been answered up to there (see ``records``).
     - ``first_customer_message_at``: the first customer message.
     - ``first_response_at``: the first bot or agent message that follows a
       customer message (a greeting sent before the customer spoke is not a
@@ -73,6 +75,7 @@ def turn_updates(
         "lang": changes.lang or conversation.lang,
         "state": conversation.state if changes.state is None else changes.state,
         "last_seq": conversation.last_seq + len(senders),
+        "answered_seq": conversation.last_seq + len(senders) if "customer" in senders else conversation.answered_seq,
         "last_message_at": now if senders else conversation.last_message_at,
         "first_customer_message_at": first_customer,
         "first_response_at": first_response,

@@ -291,6 +291,7 @@ def _update_conversations(conn: Connection, changed: list[ConversationRecord]) -
             "lang": c.lang,
             "state": c.state,
             "last_seq": c.last_seq,
+            "answered_seq": c.answered_seq,
             "last_message_at": c.last_message_at,
             "first_customer_message_at": c.first_customer_message_at,
             "first_response_at": c.first_response_at,

@@ -58,6 +58,7 @@ def open_conversation(
         "lang": lang_hint or customer_lang,
         "state": {},
         "last_seq": 0,
+        "answered_seq": 0,
         "created_at": now,
     }
     try:

@@ -21,6 +21,7 @@ def conversation(**fields: object) -> ConversationRecord:
         "lang": "id",
         "state": {},
         "last_seq": 0,
+        "answered_seq": 0,
         "created_at": T0,
         "last_message_at": None,
         "first_customer_message_at": None,
@@ -73,3 +74,12 @@ def test_counters_and_replacements() -> None:
     assert values["last_seq"] == 7 and values["last_message_at"] == NOW
     assert values["lang"] == "en" and values["state"] == {"a": 1} and values["status"] == "bot"
     assert turn_updates(c, [], ConversationChanges(state={}), NOW)["state"] == {}
+
+
+def test_answered_up_to_the_last_turn_of_the_customer() -> None:
+    asked = turn_updates(conversation(last_seq=4, answered_seq=4), ["customer", "bot", "bot"], ConversationChanges(), NOW)
+    assert asked["last_seq"] == 7 and asked["answered_seq"] == 7
+    pushed = turn_updates(conversation(last_seq=7, answered_seq=7), ["bot"], ConversationChanges(), NOW)
+    assert pushed["last_seq"] == 8 and pushed["answered_seq"] == 7  # an order update: not seen yet
+    agent = turn_updates(conversation(last_seq=8, answered_seq=7), ["agent"], ConversationChanges(), NOW)
+    assert agent["answered_seq"] == 7
