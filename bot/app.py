@@ -13,7 +13,7 @@ from bot.handlers import telegram as telegram_channel
 from bot.httputil import error_middleware
 from bot.runtime import Runtime, running
 from bot.shopdata.model import ShopData
-from web_widget import pages
+from web_widget import helpcenter, pages
 
 RUNTIME = web.AppKey("runtime", Runtime)
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings, shop: ShopData) -> web.Application:
     api.add_routes(app)
     adminapi.add_routes(app)
     pages.add_routes(app, shop)
+    helpcenter.add_routes(app, shop, settings.default_lang)
     # --- Telegram (bot/handlers/telegram.py): webhook route and channel life cycle ---
     telegram_channel.setup(app, settings, RUNTIME)
     # --- agent console (agent_console/): /console/ pages, API, live socket; its hub's life cycle ---

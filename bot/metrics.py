@@ -31,6 +31,12 @@ NLU_SECONDS = Histogram(
 HANDOFFS = Counter(
     "sapa_handoffs_total", "Conversations handed to a person.", ["channel"], registry=REGISTRY
 )
+HELP_SEARCHES = Counter(
+    "sapa_help_searches_total",
+    "Searches on the help centre page (/bantuan), by result: answered, suggested, chat, not_found.",
+    ["result"],
+    registry=REGISTRY,
+)
 HTTP_ERRORS = Counter(
     "sapa_http_client_errors_total",
     "Requests refused with a 4xx status, by route and status.",

@@ -1,0 +1,235 @@
+"""The shop's help centre: every FAQ entry on one public page, searchable in the customer's words.
+
+New visitors find answers before they ask (``GET /bantuan``, English at
+``/bantuan?lang=en``; ``/help`` leads there). The search box goes through the same NLU
+the chat uses, so "ongkir ke sby brp?" finds the shipping entry just as it would in the
+widget; what the FAQ cannot answer points to the chat widget the page embeds.
+
+Register with ``helpcenter.add_routes(app, shop, default_lang)`` in :func:`bot.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot import api, intents, metrics
+from bot.catalog import rupiah
+from bot.flows.faq import QUOTE_WEIGHT_GRAMS, SHIPPING_CATEGORY
+from bot.orders.shipping import find_city, quotes
+from bot.shopdata.model import FaqEntry, ShopData
+from bot.types import Lang, ParseResult
+from web_widget.pages import _environment, _text
+
+# Longer than any real question; a longer query is answered with a note, not parsed.
+MAX_QUERY_CHARS = 300
+# Other FAQ entries the NLU ranks at least this high are shown as related.
+RELATED_MIN_CONFIDENCE = 0.01
+MAX_RELATED = 3
+# What the chat does rather than the FAQ: asked here, the page points to the chat.
+CHAT_INTENTS = frozenset({
+    intents.PLACE_ORDER, intents.ORDER_STATUS, intents.PAYMENT_CONFIRMATION, intents.COMPLAINT,
+    intents.HUMAN_HANDOFF, intents.PRODUCT_SEARCH, intents.FEEDBACK,
+})
+
+CATEGORY_ORDER = ("product", "payment", "shipping", "order", "account", "other")
+CATEGORY_NAMES: dict[str, dict[Lang, str]] = {
+    "product": {"id": "Produk", "en": "Products"},
+    "payment": {"id": "Pembayaran", "en": "Payment"},
+    "shipping": {"id": "Pengiriman", "en": "Shipping"},
+    "order": {"id": "Pesanan", "en": "Orders"},
+    "account": {"id": "Akun", "en": "Account"},
+    "other": {"id": "Lainnya", "en": "Other"},
+}
+
+UI: dict[Lang, dict[str, str]] = {
+    "id": {
+        "title": "Pusat Bantuan",
+        "intro": "Cari jawaban cepat seputar produk, pembayaran, dan pengiriman. Tulis saja pertanyaannya seperti chat biasa, Kak.",
+        "placeholder": "Contoh: ongkir ke Surabaya berapa?",
+        "search": "Cari",
+        "best": "Jawaban yang paling cocok",
+        "rates": "Ongkir ke {city} untuk paket 1 kg",
+        "no_rates": "Belum ada kurir kami yang melayani {city}, Kak. Tanya lewat chat ya, kami carikan jalannya.",
+        "courier": "Kurir",
+        "price": "Ongkir",
+        "etd": "Estimasi",
+        "related": "Mungkin ini juga membantu",
+        "maybe": "Mungkin maksud Kakak:",
+        "not_found": "Maaf Kak, belum ada jawaban yang pas untuk “{q}”. Tanya langsung ke kami lewat chat ya, kami bantu.",
+        "too_long": "Pertanyaannya terlalu panjang, Kak. Coba tulis lebih singkat (maksimal {max} huruf) ya.",
+        "chat_flow": "Yang ini paling cepat lewat chat, Kak: asisten kami bisa langsung bantu.",
+        "all": "Semua pertanyaan",
+        "ask": "Masih ada yang mau ditanyakan?",
+        "ask_button": "Chat dengan kami",
+        "other_lang": "English",
+        "back": "Kembali ke toko",
+    },
+    "en": {
+        "title": "Help Centre",
+        "intro": "Quick answers about our products, payment and shipping. Type your question the way you would in a chat.",
+        "placeholder": "e.g. How much is shipping to Surabaya?",
+        "search": "Search",
+        "best": "Best answer",
+        "rates": "Shipping to {city} for a 1 kg parcel",
+        "no_rates": "None of our couriers deliver to {city} yet. Ask us in the chat and we'll find a way.",
+        "courier": "Courier",
+        "price": "Cost",
+        "etd": "Delivery time",
+        "related": "These may help too",
+        "maybe": "Did you mean:",
+        "not_found": "Sorry, we don't have an answer for “{q}” yet. Ask us in the chat and we'll help.",
+        "too_long": "That question is too long. Please keep it under {max} characters.",
+        "chat_flow": "This one is quickest in the chat: our assistant can help you right away.",
+        "all": "All questions",
+        "ask": "Still have a question?",
+        "ask_button": "Chat with us",
+        "other_lang": "Bahasa Indonesia",
+        "back": "Back to the shop",
+    },
+}
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One FAQ entry as the page shows it, in the page's language."""
+
+    id: str
+    question: str
+    answer: str
+    links: tuple[tuple[str, str], ...]  # (title, "#other-entry-id") for the entry's FAQ buttons
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """What a search found: the best entry, related ones, or nothing (then the chat)."""
+
+    query: str
+    best: EntryView | None = None
+    related: tuple[EntryView, ...] = ()
+    maybe: tuple[EntryView, ...] = ()  # the NLU was unsure: "did you mean"
+    flow: bool = False  # asked for something the chat does (an order, its status...), not an FAQ
+    too_long: bool = False
+    # A shipping question naming a city ("ongkir ke sby?"): the shop's rates to it, as the chat gives them.
+    rates_city: str | None = None
+    rates: tuple[tuple[str, str, str], ...] = ()  # (courier, price, delivery time)
+
+
+def entry_view(entry: FaqEntry, lang: Lang, known: set[str]) -> EntryView:
+    """``entry`` in ``lang`` (its first example question is the headline); buttons to other
+    entries become links to them on the page, the others are the chat's business."""
+    questions = entry.questions.get(lang) or entry.questions.get("id") or entry.questions.get("en") or (entry.id,)
+    links = []
+    for button in entry.buttons:
+        target = button.payload[len("/faq/") :] if button.payload.startswith("/faq/") else None
+        if target in known:
+            links.append((_text(button.title, lang) or target, f"#{target}"))
+    return EntryView(
+        id=entry.id,
+        question=questions[0],
+        answer=entry.answer.get(lang) or entry.answer.get("id") or "",
+        links=tuple(links),
+    )
+
+
+class HelpCentre:
+    """The page over one shop's FAQ; the entries are laid out once, searches per request."""
+
+    def __init__(self, shop: ShopData, default_lang: Lang) -> None:
+        self.shop = shop
+        self.default_lang = default_lang
+        self.shop_name = _text((shop.shop or {}).get("name")) or "Toko"
+        known = {e.id for e in shop.faqs}
+        self.entries: dict[Lang, dict[str, EntryView]] = {
+            lang: {e.id: entry_view(e, lang, known) for e in shop.faqs} for lang in ("id", "en")
+        }
+        order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+        self.sections: dict[Lang, list[tuple[str, list[EntryView]]]] = {}
+        for lang in ("id", "en"):
+            grouped: dict[str, list[EntryView]] = {}
+            for entry in shop.faqs:
+                grouped.setdefault(entry.category, []).append(self.entries[lang][entry.id])
+            self.sections[lang] = [
+                (CATEGORY_NAMES.get(c, {}).get(lang, c.title()), grouped[c])
+                for c in sorted(grouped, key=lambda c: (order.get(c, len(order)), c))
+            ]
+        self.template = _environment().get_template("help.html.j2")
+
+    def search(self, query: str, lang: Lang, nlu: Any) -> SearchView:
+        if len(query) > MAX_QUERY_CHARS:
+            return SearchView(query=query[:MAX_QUERY_CHARS] + "…", too_long=True)
+        parse: ParseResult = nlu.parse(query)
+        entries = self.entries[lang]
+        faq_id = parse.faq_id
+        if faq_id is not None and faq_id in entries:
+            related = [
+                entries[r.name[4:]]
+                for r in parse.ranking[1:]
+                if r.name.startswith("faq/") and r.name[4:] in entries and r.name[4:] != faq_id
+                and r.confidence >= RELATED_MIN_CONFIDENCE
+            ][:MAX_RELATED]
+            metrics.HELP_SEARCHES.labels("answered").inc()
+            city, rates = self._rates(faq_id, query, lang)
+            return SearchView(query=query, best=entries[faq_id], related=tuple(related), rates_city=city, rates=rates)
+        # The NLU's own "did you mean" when it was unsure; weaker candidates would be noise.
+        maybe = [entries[s.name[4:]] for s in parse.suggestions if s.name.startswith("faq/") and s.name[4:] in entries]
+        flow = parse.intent.name in CHAT_INTENTS
+        result = "suggested" if maybe else "chat" if flow else "not_found"
+        metrics.HELP_SEARCHES.labels(result).inc()
+        return SearchView(query=query, maybe=tuple(maybe[:MAX_RELATED]), flow=flow)
+
+    def _rates(self, faq_id: str, query: str, lang: Lang) -> tuple[str | None, tuple[tuple[str, str, str], ...]]:
+        entry = self.shop.faq(faq_id)
+        shipping = getattr(self.shop, "shipping", None)
+        if entry is None or entry.category != SHIPPING_CATEGORY or shipping is None:
+            return None, ()
+        city = find_city(shipping, query)
+        if city is None:
+            return None, ()
+        return city.name, tuple(
+            (q.courier_name, rupiah(q.cost), (q.etd.get(lang) or q.etd.get("id") or "") if q.etd else "")
+            for q in quotes(shipping, city, QUOTE_WEIGHT_GRAMS)
+        )
+
+    def render(self, lang: Lang, search: SearchView | None) -> str:
+        return self.template.render(
+            lang=lang,
+            other_lang="en" if lang == "id" else "id",
+            ui=UI[lang],
+            shop_name=self.shop_name,
+            sections=self.sections[lang],
+            search=search,
+            max_query=MAX_QUERY_CHARS,
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw_lang = request.query.get("lang", "")
+        lang: Lang = raw_lang if raw_lang in ("id", "en") else self.default_lang  # type: ignore[assignment]
+        query = " ".join(request.query.get("q", "").split())
+        search = None
+        if query:
+            nlu = request.app.get(api.NLU)
+            if nlu is None:  # still starting: the list below answers meanwhile
+                raise web.HTTPServiceUnavailable(text="starting", headers={"Retry-After": "2"})
+            search = self.search(query, lang, nlu)
+        return web.Response(
+            text=self.render(lang, search),
+            content_type="text/html",
+            charset="utf-8",
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
+
+
+async def _help_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/bantuan?lang=en")
+
+
+def add_routes(app: web.Application, shop: ShopData, default_lang: Lang) -> None:
+    centre = HelpCentre(shop, default_lang)
+    app.router.add_get("/bantuan", centre.handle)
+    app.router.add_get("/help", _help_redirect)
+
+
+__all__ = ["HelpCentre", "SearchView", "EntryView", "add_routes"]
