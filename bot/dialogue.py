@@ -57,6 +57,8 @@ FLOW_SLOTS = (
     slots.CART, slots.COURIER_NAME, slots.SHIPPING_COST,
 )
 FLOW = "flow"
+# In a running flow: answers its opening message gave to questions asked later, by slot name.
+LATER_ANSWERS = "later_answers"
 # Stands for the running flow's validation action in :meth:`Dialogue._act`.
 VALIDATE = "validate"
 PAUSED_FLOWS = "paused_flows"
@@ -285,6 +287,7 @@ class Dialogue:
             "requested": None,
             "slots": {},
             "errors": 0,
+            LATER_ANSWERS: self._later_answers(run, flow_def),
         }
         run.state[FLOW] = flow
         run.action = f"{FLOW_PREFIX}{flow_def.name}"
@@ -343,6 +346,16 @@ class Dialogue:
                 if said and len(said.split()) >= DESCRIPTION_WORDS:
                     seeds[slot.name] = said
         return seeds
+
+    def _later_answers(self, run: _Run, flow_def: FlowDef) -> dict[str, str]:
+        """Answers the opening message gives to questions that can only be checked later:
+        "mau pesan 2 kemeja parang" — how many is checked against the size picked next."""
+        later = {}
+        quantity = next((e.value for e in run.turn.parse.entities if e.entity == "quantity"), None)
+        for slot in flow_def.slots:
+            if slot.type == "quantity" and isinstance(quantity, int):
+                later[slot.name] = str(quantity)
+        return later
 
     async def _continue(self, run: _Run, flow: dict[str, Any]) -> None:
         turn, lang = run.turn, run.turn.lang
@@ -429,6 +442,17 @@ class Dialogue:
             self._end(run)
             return
         next_slot = self._next_slot(flow_def, flow)
+        later = flow.get(LATER_ANSWERS) or {}
+        while next_slot is not None and next_slot in later:
+            # Said already ("mau pesan 2 ..."): answered now that it can be checked, once.
+            before = len(run.messages)
+            await self._act(run, VALIDATE, flow, [SlotSet(next_slot, later.pop(next_slot))])
+            if flow["slots"].get(next_slot) is None:
+                if any(m.get("buttons") for m in run.messages[before:]):
+                    flow["requested"] = next_slot  # "only 3 left" with buttons asks it again
+                    return
+                break
+            next_slot = self._next_slot(flow_def, flow)
         if next_slot is not None:
             await self._ask(run, flow)
             return

@@ -313,3 +313,31 @@ async def test_the_name_in_the_opening_message_is_not_asked_again(bot):
     assert "atas nama siapa" not in chat.text.lower()
     assert "nomor hp" in chat.text.lower()
     assert (await chat.state())["flow"]["slots"]["customer_name"] == "Rina Kurnia"
+
+
+async def test_how_many_in_the_opening_message_is_not_asked_again(bot):
+    chat = bot.customer("qty-at-once")
+    await chat.say("mau pesan 2 kemeja parang slim fit L biru kak")
+    assert "berapa" not in chat.text.lower()
+    assert "× 2" in chat.text and "Mau tambah produk" in chat.text
+
+    english = bot.customer("qty-at-once-en")
+    await english.say("I'd like to order two parang shirts size L blue")
+    assert "How many" not in english.text and "× 2" in english.text
+
+
+async def test_how_many_said_first_waits_for_the_size_to_be_picked(bot):
+    chat = bot.customer("qty-later")
+    await chat.say("mau pesan 3 kemeja parang")
+    assert "Mau yang mana" in chat.text
+    await chat.press("M · biru")
+    assert "berapa" not in chat.text.lower()
+    assert "(M · biru) × 3" in chat.text
+
+
+async def test_more_than_in_stock_said_first_is_asked_with_the_stock(bot):
+    chat = bot.customer("qty-too-many")
+    await chat.say("mau pesan 15 kemeja parang L biru")
+    assert "tinggal 6" in chat.text and "5" in chat.buttons
+    await chat.press("5")
+    assert "× 5" in chat.text
