@@ -388,7 +388,8 @@
     reconnectTimer: null,
     lastRx: 0,
     online: true,
-    offlineMessage: null,
+    offlineMessage: null, // {id, en} or a string
+    availability: null, // {anchor: Date.now() when told, states: [{in_seconds, online, offline_message}]}
     status: null,
     entries: [], // {key, seq, sender, text, buttons, attachments, createdAt, local}
     bySeq: {},
@@ -764,7 +765,52 @@
     UI.status.textContent = S.online ? t("online") + " · " + t("onlineSub") : t("offline");
     var show = !S.online;
     UI.offline.hidden = !show;
-    UI.offline.lastChild.textContent = show ? localized(S.config.offlineMessage) || S.offlineMessage || t("offlineDefault") : "";
+    UI.offline.lastChild.textContent = show ? localized(S.offlineMessage) || t("offlineDefault") : "";
+  }
+
+  // The server tells the notice's states from now on as offsets in seconds
+  // ("availability", PROTOCOL.md): a timer to the next change keeps a page left
+  // open in step with the shop's hours, without polling and without waiting for a
+  // reconnect. Offsets, not clock times: a visitor's wrong clock does not matter.
+  var hoursTimer = null;
+  var HOURS_RECHECK = 6 * 3600 * 1000; // a long timer is re-armed rather than trusted (sleep, timer limits)
+  var HOURS_RETRY = 10 * 60 * 1000;
+  function setAvailability(states) {
+    if (!Array.isArray(states)) return false;
+    states = states.filter(function (s) {
+      return s && typeof s === "object" && typeof s.in_seconds === "number" && s.in_seconds >= 0;
+    }).sort(function (a, b) {
+      return a.in_seconds - b.in_seconds;
+    });
+    if (!states.length) return false;
+    S.availability = { anchor: Date.now(), states: states };
+    followHours();
+    return true;
+  }
+  function followHours() {
+    clearTimeout(hoursTimer);
+    hoursTimer = null;
+    var a = S.availability;
+    if (!a) return;
+    var elapsed = Date.now() - a.anchor;
+    var i = 0;
+    while (i + 1 < a.states.length && a.states[i + 1].in_seconds * 1000 <= elapsed) i++;
+    S.online = a.states[i].online !== false;
+    S.offlineMessage = a.states[i].offline_message || null;
+    renderStatus();
+    var next = a.states[i + 1];
+    if (next) {
+      var wait = next.in_seconds * 1000 - elapsed + 500; // a moment after the change, never before it
+      hoursTimer = setTimeout(followHours, Math.min(wait, HOURS_RECHECK));
+    } else if (a.states.length > 1) {
+      refreshHours(); // the known changes are used up: ask for the next ones
+    }
+  }
+  function refreshHours() {
+    S.availability = null;
+    postSession().catch(function () {
+      hoursTimer = setTimeout(refreshHours, HOURS_RETRY);
+    });
   }
   var connShownTimer = null;
   function renderConn() {
@@ -1092,9 +1138,10 @@
         S.conversationId = ev.conversation_id;
         S.serverLang = ev.lang || null;
         S.status = ev.status || null;
-        S.online = ev.online !== false;
-        S.config.online = S.online;
-        S.offlineMessage = ev.offline_message || null;
+        if (!setAvailability(ev.availability)) {
+          S.online = ev.online !== false; // a server without "availability": as it is now, until the next welcome
+          S.offlineMessage = ev.offline_message || null;
+        }
         clearTimeout(connShownTimer);
         connShownTimer = null;
         renderStatus();
@@ -1282,7 +1329,10 @@
         S.rawConfig = data.config;
         LS.setJSON(K.config, data.config);
         S.config = normalizeConfig(data.config);
-        if (!S.everConnected) S.online = S.config.online;
+        if (!setAvailability(data.config.availability) && !S.everConnected) {
+          S.online = S.config.online;
+          S.offlineMessage = S.config.offlineMessage;
+        }
         applyTheme();
         UI.logoImg.src = S.config.logo;
         i18n.forEach(function (fn) { fn(); });
@@ -1428,7 +1478,10 @@
   }, 20000);
   window.addEventListener("online", reconnectNow);
   document.addEventListener("visibilitychange", function () {
-    if (document.visibilityState === "visible") reconnectNow();
+    if (document.visibilityState === "visible") {
+      reconnectNow();
+      followHours(); // timers of a hidden tab or a sleeping computer run late
+    }
   });
 
   // Other tabs of this visitor: the same token, language and outbox.

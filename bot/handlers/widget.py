@@ -28,7 +28,7 @@ from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
 from bot.bus import Event, conversation_topic, message_event
 from bot.config import secret_key
 from bot.flows.context import shop_name
-from bot.handlers.widget_hours import availability
+from bot.handlers.widget_hours import availability, schedule
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
 from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, read_json_object
@@ -81,6 +81,10 @@ class WidgetService:
     def availability(self, lang: Lang) -> tuple[bool, str | None]:
         return availability(self.config.business_hours, datetime.now(UTC), lang)
 
+    def schedule(self) -> list[dict[str, Any]]:
+        """The offline notice from now on, for the widget to follow by itself (PROTOCOL.md)."""
+        return schedule(self.config.business_hours, datetime.now(UTC))
+
     def allow(self, visitor_id: str, ip: str) -> bool:
         """Spend one token of the visitor's and one of the IP's bucket."""
         return self.ip_limit.allow(ip) and self.session_limit.allow(visitor_id)
@@ -122,6 +126,7 @@ async def session(request: web.Request) -> web.Response:
     config["offline_message"] = (
         None if online else {code: service.availability(code)[1] for code in LANGS}
     )
+    config["availability"] = service.schedule()
     return web.json_response({"token": token, "visitor_id": visitor_id, "config": config})
 
 
@@ -513,6 +518,7 @@ class WidgetConnection:
                     "status": conversation.status,
                     "online": online,
                     "offline_message": offline_message,
+                    "availability": self.service.schedule(),
                     "lang": self.lang,
                     "rating_requested": self.service.config.csat_enabled
                     and conversation.status == ConversationStatus.RESOLVED,

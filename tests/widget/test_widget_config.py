@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.handlers.widget_hours import availability
+from bot.handlers.widget_hours import availability, schedule
 from bot.handlers.widget_session import TokenSigner
 from bot.ratelimit import RateLimiter
 from bot.shopdata.loader import check_data_dir, load_shop
-from bot.shopdata.widget import WidgetLimits
+from bot.shopdata.widget import BusinessHours, WidgetLimits
 from tests.conftest import DEMO_DATA, sapa_env
 
 FAQ = """\
@@ -162,6 +162,27 @@ def test_business_hours_say_when_a_person_answers(local, online, id_text, en_tex
     assert availability(hours(), now, "id") == (online, None if online else f"Admin membalas mulai {id_text}.")
     assert availability(hours(), now, "en") == (online, None if online else f"A person replies from {en_text}.")
     assert availability(None, now, "id") == (True, None)
+
+
+def test_the_schedule_tells_the_widget_every_change_ahead():
+    friday_evening = datetime(2026, 1, 9, 18, 0, 30, tzinfo=JAKARTA)
+    states = schedule(hours(), friday_evening)
+    hour = 3600
+    assert [(s["in_seconds"], s["online"], s["offline_message"] and s["offline_message"]["id"]) for s in states] == [
+        (0, False, "Admin membalas mulai besok pukul 08.00 WIB."),
+        (6 * hour - 30, False, "Admin membalas mulai hari ini pukul 08.00 WIB."),  # Saturday 00:00
+        (14 * hour - 30, True, None),  # Saturday 08:00
+        (20 * hour - 30, False, "Admin membalas mulai hari Senin pukul 08.00 WIB."),  # Saturday 14:00
+        (30 * hour - 30, False, "Admin membalas mulai besok pukul 08.00 WIB."),  # Sunday 00:00
+        (54 * hour - 30, False, "Admin membalas mulai hari ini pukul 08.00 WIB."),  # Monday 00:00; then the widget asks again
+    ]
+    assert states[3]["offline_message"]["en"] == "A person replies from Monday at 08:00 WIB."
+    # No business hours, or never open: one state, nothing to follow.
+    assert schedule(None, friday_evening) == [{"in_seconds": 0, "online": True, "offline_message": None}]
+    closed = BusinessHours(timezone="Asia/Jakarta", days=((),) * 7, offline_message={"id": "Mulai {next_open}.", "en": "From {next_open}."})
+    assert schedule(closed, friday_evening) == [
+        {"in_seconds": 0, "online": False, "offline_message": {"id": "Mulai secepatnya.", "en": "From as soon as possible."}}
+    ]
 
 
 def test_rate_limiter_is_a_token_bucket():

@@ -25,6 +25,7 @@ async def test_session_is_created_resumed_and_forgeries_get_a_new_visitor(widget
     assert config["csat"]["enabled"] is True and config["csat"]["question"]["id"]
     assert config["limits"] == {"max_chars": 500, "upload_max_bytes": 200000}
     assert config["online"] is False and "secepatnya" in config["offline_message"]["id"]
+    assert config["availability"] == [{"in_seconds": 0, "online": False, "offline_message": config["offline_message"]}]
 
     again = await widget_server.new_session(token)
     assert (again["token"], again["visitor_id"]) == (token, visitor)
@@ -42,6 +43,7 @@ async def test_faq_in_both_languages_reaches_the_tab_through_the_bus_with_seqs(w
         welcome = await tab.hello(0)
         assert welcome["last_seq"] == 0 and welcome["status"] == "bot"
         assert welcome["online"] is False and "secepatnya" in welcome["offline_message"]
+        assert [(s["online"], s["offline_message"]["id"]) for s in welcome["availability"]] == [(False, welcome["offline_message"])]
 
         ack = await tab.say(PAY_ID)
         assert ack == {"type": "ack", "client_id": ack["client_id"], "seq": 1}
