@@ -1,0 +1,63 @@
+"""The demo shop and its chat widget on a phone-sized screen, in real Chromium."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.browser.test_widget import ARGS, CHROMIUM, Visitor, copy_demo_data
+from tests.conftest import RunningServer, start_server
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+expect = sync_api.expect
+
+PHONE = {"viewport": {"width": 375, "height": 667}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    root = tmp_path_factory.mktemp("widget-phone")
+    running = start_server(root / "work", copy_demo_data(root / "data"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # Debian's, never a download
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser, server: RunningServer) -> Iterator[Visitor]:  # type: ignore[no-untyped-def]
+    v = Visitor(browser, server.base, **PHONE)
+    yield v
+    v.close()
+    assert not v.errors, f"JavaScript errors on the page: {v.errors}"
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_the_footer_scrolls_clear_of_the_launcher(phone: Visitor) -> None:
+    v, page = phone, phone.page
+    v.open_page()
+    page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function("() => Math.ceil(window.scrollY + innerHeight) >= document.documentElement.scrollHeight")
+    launcher = v.loc(".launcher").bounding_box()
+    assert launcher is not None
+    # Every piece of footer text (headings, lines, the demo note and its code) is readable, not under the button.
+    texts = page.locator("footer.site :is(h4, p, code, a)")
+    assert texts.count() >= 5
+    covered = [texts.nth(i).inner_text()[:40] for i in range(texts.count()) if overlaps(texts.nth(i).bounding_box(), launcher)]
+    assert covered == [], f"the chat button covers: {covered}"
+    v.shot("phone-footer-clear-of-launcher")
