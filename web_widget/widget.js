@@ -697,17 +697,21 @@
     UI.previewRemove = el("button", { type: "button", onclick: clearUpload }, icon("close", 14));
     UI.preview = el("div", { class: "preview", hidden: true },
       UI.previewImg, el("span", { class: "pv-text" }, UI.previewName, UI.previewState), UI.previewRemove);
-    UI.input = el("textarea", { class: "input", rows: "1", autocomplete: "off", enterkeyhint: "send" });
+    UI.input = el("textarea", { class: "input", rows: "1", autocomplete: "off", enterkeyhint: "send", "aria-describedby": "sapa-count" });
     UI.input.addEventListener("keydown", onInputKey);
     UI.input.addEventListener("input", onInput);
     UI.attachBtn = el("button", { class: "ibtn attach", type: "button", onclick: function () { UI.file.click(); } }, icon("clip", 21));
     UI.sendBtn = el("button", { class: "sendbtn", type: "button", disabled: true, onclick: sendFromComposer }, icon("send", 20));
-    UI.count = el("span", { class: "count", "aria-live": "polite" });
+    // The counter on screen is read with the box (aria-describedby), not live: announcing
+    // every keystroke drowns the typing. Only reaching the limit is said, once (countLive).
+    UI.count = el("span", { class: "count", id: "sapa-count" });
+    UI.countLive = el("span", { class: "sr", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     UI.powered = el("span", { class: "powered" });
     UI.composer = el("div", { class: "composer" },
       UI.preview,
       el("div", { class: "inrow" }, el("div", { class: "inwrap" }, UI.input, UI.attachBtn), UI.sendBtn),
       el("div", { class: "hint" }, UI.count, UI.powered),
+      UI.countLive,
       UI.file);
 
     UI.loading = el("div", { class: "loading", hidden: true }, el("div", { class: "spin", role: "progressbar" }));
@@ -1584,6 +1588,8 @@
     UI.input.style.height = "auto";
     UI.input.style.height = Math.min(120, Math.max(40, UI.input.scrollHeight)) + "px";
   }
+  var COUNT_NEAR = 20; // characters left
+  var countLevel = "";
   function renderCount() {
     if (!UI.count) return;
     var left = S.config.maxText - UI.input.value.length;
@@ -1592,6 +1598,13 @@
     else if (left <= 200) text = left === 1 ? t("charLeft") : t("charsLeft", { n: left });
     UI.count.textContent = text;
     UI.count.classList.toggle("warn", left < 0);
+    // Said once when the message gets close to the limit and once when it goes over; the
+    // keystrokes in between are silent (the box's description still has the number).
+    var level = left < 0 ? "over" : left <= COUNT_NEAR ? "near" : "";
+    if (level !== countLevel) {
+      countLevel = level;
+      UI.countLive.textContent = level ? text : "";
+    }
   }
   function updateSendState() {
     var up = S.upload;

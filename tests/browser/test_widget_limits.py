@@ -89,3 +89,44 @@ def test_the_character_counter_says_how_many_too_many(visitor: Visitor) -> None:
     expect(count).to_have_text("1 character too many")
     box.fill("a" * 119)
     expect(count).to_have_text("1 character left")
+
+
+# Every text a screen reader would announce from the composer: each change of a live region in it.
+WATCH_LIVE_REGIONS = """() => {
+  const composer = document.querySelector('sapa-chat').shadowRoot.querySelector('.composer');
+  const live = [...composer.querySelectorAll('[aria-live], [role=status], [role=alert], [role=log]')]
+    .filter(n => n.getAttribute('aria-live') !== 'off');
+  window.announced = [];
+  const observer = new MutationObserver(() => {
+    for (const region of live) {
+      const text = region.textContent.trim();
+      if (text && region.dataset.lastSaid !== text) window.announced.push(text);
+      region.dataset.lastSaid = text;
+    }
+  });
+  live.forEach(n => observer.observe(n, {subtree: true, childList: true, characterData: true}));
+  return live.map(n => [n.getAttribute('aria-live') || 'polite', n.getAttribute('role')]);
+}"""
+
+
+def test_the_character_counter_is_announced_only_near_and_over_the_limit(visitor: Visitor) -> None:
+    v, page = visitor, visitor.page
+    v.open_page()
+    v.open_widget()
+    box, count = v.loc("textarea.input"), v.loc(".hint .count")
+    regions = page.evaluate(WATCH_LIVE_REGIONS)
+    assert regions and all(politeness == "polite" for politeness, _ in regions), regions
+    box.fill("a" * 90)
+    box.press_sequentially("b" * 10)  # 20 left: worth one word
+    expect(count).to_have_text("Sisa 20 karakter")  # still on screen
+    box.press_sequentially("c" * 19)  # typing on near the limit: silent
+    expect(count).to_have_text("Sisa 1 karakter")
+    box.press_sequentially("dd")  # over the limit: one word, then silence
+    expect(count).to_have_text("Kelebihan 1 karakter")
+    box.press_sequentially("e")
+    expect(count).to_have_text("Kelebihan 2 karakter")
+    page.wait_for_function("() => window.announced.length >= 2")
+    assert page.evaluate("() => window.announced") == ["Sisa 20 karakter", "Kelebihan 1 karakter"]
+    # The box itself says how much room is left when a screen reader lands on it.
+    described = box.get_attribute("aria-describedby")
+    assert described and v.loc(f"#{described}").inner_text() == "Kelebihan 2 karakter"
