@@ -162,6 +162,7 @@
       openChat: "Buka chat",
       closeChat: "Tutup chat",
       newMessages: "{n} pesan baru",
+      newMessage: "1 pesan baru",
       online: "Online",
       onlineSub: "siap membantu Kakak",
       offline: "Sedang offline",
@@ -230,6 +231,7 @@
       openChat: "Open chat",
       closeChat: "Close chat",
       newMessages: "{n} new messages",
+      newMessage: "1 new message",
       online: "Online",
       onlineSub: "happy to help",
       offline: "Offline",
@@ -844,7 +846,7 @@
     UI.badge.hidden = n === 0;
     UI.badge.textContent = n > 9 ? "9+" : String(n);
     var label = S.open ? t("closeChat") : t("openChat") + (shopTitle() ? " — " + shopTitle() : "");
-    if (n) label += " — " + t("newMessages", { n: n });
+    if (n) label += " — " + (n === 1 ? t("newMessage") : t("newMessages", { n: n }));
     UI.launcher.setAttribute("aria-label", label);
     UI.launcher.setAttribute("aria-expanded", S.open ? "true" : "false");
   }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import pytest
@@ -61,3 +62,22 @@ def test_the_footer_scrolls_clear_of_the_launcher(phone: Visitor) -> None:
     covered = [texts.nth(i).inner_text()[:40] for i in range(texts.count()) if overlaps(texts.nth(i).bounding_box(), launcher)]
     assert covered == [], f"the chat button covers: {covered}"
     v.shot("phone-footer-clear-of-launcher")
+
+
+@pytest.fixture
+def english_phone(browser, server: RunningServer) -> Iterator[Visitor]:  # type: ignore[no-untyped-def]
+    v = Visitor(browser, server.base, **PHONE, locale="en-US")
+    yield v
+    v.close()
+    assert not v.errors, f"JavaScript errors on the page: {v.errors}"
+
+
+def test_one_unread_reply_is_one_new_message_in_english(english_phone: Visitor) -> None:
+    v = english_phone
+    v.open_page()
+    v.open_widget()
+    v.pass_prechat("John Smith")
+    v.send("what payment methods do you accept?")
+    v.page.keyboard.press("Escape")  # closed before the answer comes
+    expect(v.loc(".badge")).to_have_text("1", timeout=20_000)
+    expect(v.loc(".launcher")).to_have_attribute("aria-label", re.compile(r" — 1 new message$"))
