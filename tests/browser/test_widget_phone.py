@@ -51,6 +51,8 @@ def overlaps(a: dict, b: dict) -> bool:
 
 def test_the_footer_scrolls_clear_of_the_launcher(phone: Visitor) -> None:
     v, page = phone, phone.page
+    console_errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     v.open_page()
     page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
     page.wait_for_function("() => Math.ceil(window.scrollY + innerHeight) >= document.documentElement.scrollHeight")
@@ -62,6 +64,7 @@ def test_the_footer_scrolls_clear_of_the_launcher(phone: Visitor) -> None:
     covered = [texts.nth(i).inner_text()[:40] for i in range(texts.count()) if overlaps(texts.nth(i).bounding_box(), launcher)]
     assert covered == [], f"the chat button covers: {covered}"
     v.shot("phone-footer-clear-of-launcher")
+    assert console_errors == [], "the demo page has errors in the browser console (a missing favicon is one)"
 
 
 @pytest.fixture
