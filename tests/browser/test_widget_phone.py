@@ -84,3 +84,49 @@ def test_one_unread_reply_is_one_new_message_in_english(english_phone: Visitor) 
     v.page.keyboard.press("Escape")  # closed before the answer comes
     expect(v.loc(".badge")).to_have_text("1", timeout=20_000)
     expect(v.loc(".launcher")).to_have_attribute("aria-label", re.compile(r" — 1 new message$"))
+
+
+# The colour of an element's text (or of its ``pseudo`` element) and of the first opaque background
+# behind it (through the shadow root), each as [r, g, b].
+COLOURS = """(el, pseudo) => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  let node = el, back = [255, 255, 255];
+  while (node && node.nodeType === 1) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length < 4 || c[3] === 1) { back = c.slice(0, 3); break; }
+    node = node.parentNode && node.parentNode.host ? node.parentNode.host : node.parentNode;
+  }
+  return [rgb(getComputedStyle(el, pseudo).color).slice(0, 3), back];
+}"""
+
+
+def contrast(fg: list[float], bg: list[float]) -> float:
+    def lum(c: list[float]) -> float:
+        a = [v / 255 for v in c]
+        a = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in a]
+        return 0.2126 * a[0] + 0.7152 * a[1] + 0.0722 * a[2]
+    hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_small_grey_texts_are_readable(english_phone: Visitor) -> None:
+    """The counter, message times, day labels and the placeholder meet WCAG AA (4.5:1)."""
+    v = english_phone
+    v.open_page()
+    v.open_widget()
+    v.pass_prechat("John Smith")
+    v.ask("what payment methods do you accept?")
+    v.loc("textarea.input").fill("a" * 1900)
+    expect(v.loc(".hint .count")).to_have_text("100 characters left")
+    texts = {
+        "counter": (".hint .count", None),
+        "message time": (".row.bot[data-seq] .meta time", None),
+        "day label": (".day", None),
+        "placeholder": ("textarea.input", "::placeholder"),
+    }
+    faint = {}
+    for name, (selector, pseudo) in texts.items():
+        fg, bg = v.loc(selector).first.evaluate(COLOURS, pseudo)
+        if contrast(fg, bg) < 4.5:
+            faint[name] = round(contrast(fg, bg), 2)
+    assert faint == {}, f"too faint to read: {faint}"
