@@ -1903,6 +1903,9 @@
     SS.set(K.open, "1");
     LS.set(K.active, "1");
     UI.root.classList.add("is-open");
+    // On a phone the window covers the page (and keeps Tab inside): a modal dialog for screen
+    // readers too, so they do not wander into the page hidden behind it.
+    UI.win.setAttribute("aria-modal", mobileQuery && mobileQuery.matches ? "true" : "false");
     if (mobileQuery && mobileQuery.matches) {
       savedOverflow = document.documentElement.style.overflow;
       document.documentElement.style.overflow = "hidden";

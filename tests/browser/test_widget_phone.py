@@ -130,3 +130,18 @@ def test_small_grey_texts_are_readable(english_phone: Visitor) -> None:
         if contrast(fg, bg) < 4.5:
             faint[name] = round(contrast(fg, bg), 2)
     assert faint == {}, f"too faint to read: {faint}"
+
+
+def test_the_full_screen_chat_is_a_modal_dialog_on_a_phone(english_phone: Visitor, browser, server: RunningServer) -> None:  # type: ignore[no-untyped-def]
+    """Full screen with Tab kept inside, it must also tell screen readers the page behind is out of reach."""
+    v = english_phone
+    v.open_page()
+    v.open_widget()
+    expect(v.loc(".win")).to_have_attribute("aria-modal", "true")
+    desktop = Visitor(browser, server.base, locale="en-US")
+    try:
+        desktop.open_page()
+        desktop.open_widget()
+        expect(desktop.loc(".win")).to_have_attribute("aria-modal", "false")  # a panel beside the page
+    finally:
+        desktop.close()
