@@ -60,6 +60,11 @@ def test_every_entry_is_listed_by_category_in_both_languages(server: RunningServ
     assert 'href="#payment-bank-accounts"' in english
 
 
+def test_the_demo_shop_links_to_it(server: RunningServer) -> None:
+    _, _, page = get(server.base, "/")
+    assert page.count('href="/bantuan"') == 2  # the menu and the footer
+
+
 def test_help_leads_to_the_english_page(server: RunningServer) -> None:
     status, url, page = get(server.base, "/help")
     assert status == 200 and url.endswith("/bantuan?lang=en") and "Help Centre" in page

@@ -128,6 +128,7 @@ def demo_context(shop: ShopData) -> dict[str, Any]:
         "payments": banks + wallets,
         "couriers": couriers,
         "initial": (name.strip()[:1] or "T").upper(),
+        "has_faq": bool(shop.faqs),  # the help centre (/bantuan) lists them
     }
 
 
