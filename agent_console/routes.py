@@ -102,6 +102,11 @@ ORDER_STATUS_LABELS = {
     "delivered": "Sampai",
     "cancelled": "Dibatalkan",
 }
+PAYMENT_METHOD_LABELS = {"bank_transfer": "Transfer bank", "ewallet": "E-wallet"}
+PAYMENT_VERDICT_LABELS = {"verified": "diterima", "rejected": "ditolak"}
+# Who changed an order: the customer in the chat, the unpaid-order sweep, or "admin:rina" /
+# "cli:budi" (kept as written: the username is what the admin needs).
+ORDER_ACTOR_LABELS = {"customer": "pelanggan", "system": "sistem"}
 TICKET_STATUS_LABELS = {"open": "terbuka", "pending": "menunggu pelanggan", "resolved": "selesai", "closed": "ditutup"}
 ACTION_LABELS = {
     "take_over": "mengambil alih",
@@ -207,6 +212,9 @@ def _environment() -> jinja2.Environment:
     env.filters["status_label"] = lambda s: STATUS_LABELS.get(s, s)
     env.filters["order_status_label"] = lambda s: ORDER_STATUS_LABELS.get(s, s)
     env.filters["channel_label"] = lambda s: dict(CHANNELS).get(s, s)
+    env.filters["payment_method_label"] = lambda s: PAYMENT_METHOD_LABELS.get(s, s)
+    env.filters["verdict_label"] = lambda s: PAYMENT_VERDICT_LABELS.get(s, s)
+    env.filters["actor_label"] = lambda s: ORDER_ACTOR_LABELS.get(s, s)
     env.filters["action_label"] = lambda s: ACTION_LABELS.get(s, s)
     # The ticket desk's codes ("high", "open") in the console's language, as in its selects.
     env.filters["priority_label"] = lambda s: PRIORITY_LABELS.get(s, s)

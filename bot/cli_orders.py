@@ -203,7 +203,11 @@ def _changed(args: argparse.Namespace, change: Callable[[Any, str], Awaitable[An
     async def run(book: Any) -> int:
         order = await change(book, _actor())
         print(f"{order.number} is now {order.status}.")
-        print(f"The customer is told on {order.channel}.")
+        if order.channel == "rest":
+            # REST answers only what is asked: the message waits in the conversation.
+            print("The customer ordered over REST, so it is not pushed to them: they see it when they check the order.")
+        else:
+            print(f"The customer is told on {order.channel}.")
         return 0
 
     return _with_book(args, run)

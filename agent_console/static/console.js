@@ -468,6 +468,18 @@
     scrollDown();
   }
 
+  // Actions that cannot be taken back (cancelling an order, rejecting a payment, deleting a
+  // canned response) ask first: their forms carry the question in data-confirm. Capturing,
+  // so a form's own submit handler never runs when the admin says no.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
   inboxPage();
   conversationPage();
   connect();

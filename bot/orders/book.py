@@ -307,7 +307,7 @@ class OrderBook:
     async def deliver(self, number: str, actor: str) -> OrderRecord:
         """``shipped`` → ``delivered``; the customer is thanked."""
         change = ops.Transition(
-            action="mark as delivered",
+            action="deliver",
             allowed_from=(OrderStatus.SHIPPED,),
             to_status=OrderStatus.DELIVERED,
             actor=_actor(actor),

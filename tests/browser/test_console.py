@@ -74,9 +74,14 @@ class ConsoleUser:
         self.base = base
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.accept_dialogs = False  # a test that expects a question sets the answer
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog) -> None:  # type: ignore[no-untyped-def]
+        self.dialogs.append(dialog.message)
+        dialog.accept() if self.accept_dialogs else dialog.dismiss()
 
     def login(self, username: str) -> None:
         page = self.page
@@ -294,3 +299,61 @@ def test_forged_csrf_requests_are_refused(agent: ConsoleUser, customer: Visitor,
     assert stored["status"] == "waiting_for_agent"
     assert not server.rows("SELECT id FROM conversation_actions WHERE conversation_id = ?", cid)
     assert customer.loc(".row.system .bubble").filter(has_text="bergabung").count() == 0
+
+
+def place_order(server: Server, name: str) -> str:
+    """An order waiting for payment, placed in another process as the chat's flow would."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.flows.context import shop_name
+    from bot.orders.book import OrderBook
+    from bot.orders.records import NewOrder, PaymentMethod
+    from bot.shopdata.loader import load_shop
+    from bot.store import Store
+    from bot.texts import Texts
+    from tests.orders.conftest import demo_line
+
+    async def place() -> str:
+        shop = load_shop(server.workdir.parent / "data")
+        store = await Store.open(f"sqlite+aiosqlite:///{server.workdir / 'sapa.db'}")
+        try:
+            book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)))
+            conversation = await store.open_conversation("rest", f"browser-{name}", "id")
+            order = await book.place(NewOrder(
+                lines=(demo_line(shop),), customer_name=name, phone="081298765432", address="Jl. Slamet Riyadi 1",
+                city="Surakarta", courier="jne-reg", courier_name="JNE REG", shipping_cost=8_000,
+                payment_method=PaymentMethod.BANK_TRANSFER, lang="id", channel="rest",
+                external_id=f"browser-{name}", customer_id=conversation.customer_id,
+                conversation_id=conversation.id, source_key=f"browser-test-{name}",
+            ))
+            return order.number
+        finally:
+            await store.close()
+
+    # Playwright's sync API keeps an event loop running in this thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, place()).result()
+
+
+def test_cancelling_an_order_asks_first(agent: ConsoleUser, server: Server) -> None:
+    number = place_order(server, "Ayu Lestari")
+    agent.login("rina")
+    page = agent.page
+    page.goto(f"{server.base}/console/admin/orders/{number}")
+    expect(page.locator("#order-status")).to_have_text("Menunggu pembayaran")
+    # REST cannot push: the page does not promise the customer a message.
+    expect(page.locator("#order-notice")).to_contain_text("tidak dikabari otomatis")
+    cancel = page.locator("#order-actions button", has_text="Batalkan pesanan")
+
+    cancel.click()  # the admin answers "no": nothing happens
+    expect(page.locator("#order-status")).to_have_text("Menunggu pembayaran")
+    assert len(agent.dialogs) == 1 and number in agent.dialogs[0], agent.dialogs
+    assert server.rows("SELECT status FROM orders WHERE number = ?", number)[0]["status"] == "pending_payment"
+
+    agent.accept_dialogs = True
+    cancel.click()
+    expect(page.locator("#order-status")).to_have_text("Dibatalkan")
+    assert server.rows("SELECT status FROM orders WHERE number = ?", number)[0]["status"] == "cancelled"
+    agent.shot("console-10-order-cancelled-after-asking")
+    agent.dialogs.clear()  # both questions were expected

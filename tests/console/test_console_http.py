@@ -581,7 +581,9 @@ async def test_reports_page(console_server: ConsoleServer) -> None:
         assert "Respons pertama" in text and "CSAT" in text
 
 
-async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleServer) -> None:
+async def place_order_and_pay(server: ConsoleServer, customer, name: str, *, short_by: int = 0):  # type: ignore[no-untyped-def]
+    """An order of the widget customer, and their "sudah transfer" of its total less ``short_by``,
+    made in another process (as the chat's flows would); returns the order and its conversation."""
     from bot.flows.context import shop_name
     from bot.orders.book import OrderBook
     from bot.orders.records import NewOrder, PaymentMethod
@@ -590,24 +592,28 @@ async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleS
     from bot.texts import Texts
     from tests.orders.conftest import demo_line
 
+    shop = load_shop(server.data)
+    store = await Store.open(server.db_url)
+    try:
+        book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)))
+        conversation = await store.open_conversation("widget", customer.visitor_id, "id")
+        order = await book.place(NewOrder(
+            lines=(demo_line(shop),), customer_name=name, phone="081298765432", address="Jl. Solo 1",
+            city="Yogyakarta", courier="jne-reg", courier_name="JNE REG", shipping_cost=10_000,
+            payment_method=PaymentMethod.BANK_TRANSFER, lang="id", channel="widget",
+            external_id=customer.visitor_id, customer_id=conversation.customer_id,
+            conversation_id=conversation.id, source_key=f"console-test-{customer.visitor_id}",
+        ))
+        await book.submit_payment(order.number, bank="BCA", amount=order.total - short_by, sender_name=name)
+    finally:
+        await store.close()
+    return order, conversation
+
+
+async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleServer) -> None:
     async with new_http() as http:
         customer = await widget_customer(console_server, http, "Sinta")
-        # An order placed and a payment confirmed in another process (the chat's flows would do this).
-        shop = load_shop(console_server.data)
-        store = await Store.open(console_server.db_url)
-        try:
-            book = OrderBook(store, shop, Texts.load(shop.texts, shop_name=shop_name(shop)))
-            conversation = await store.open_conversation("widget", customer.visitor_id, "id")
-            order = await book.place(NewOrder(
-                lines=(demo_line(shop),), customer_name="Sinta", phone="081298765432", address="Jl. Solo 1",
-                city="Yogyakarta", courier="jne-reg", courier_name="JNE REG", shipping_cost=10_000,
-                payment_method=PaymentMethod.BANK_TRANSFER, lang="id", channel="widget",
-                external_id=customer.visitor_id, customer_id=conversation.customer_id,
-                conversation_id=conversation.id, source_key=f"console-test-{customer.visitor_id}",
-            ))
-            await book.submit_payment(order.number, bank="BCA", amount=order.total, sender_name="Sinta")
-        finally:
-            await store.close()
+        order, conversation = await place_order_and_pay(console_server, customer, "Sinta")
 
         rina = await logged_in(console_server, http, "rina")
         status, html = await rina.get("/console/admin/orders?status=payment_submitted")
@@ -644,6 +650,38 @@ async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleS
         assert [(e["actor"], e["to_status"]) for e in events][-3:] == [
             ("admin:rina", "paid"), ("admin:rina", "shipped"), ("admin:rina", "delivered"),
         ]
+
+
+async def test_order_pages_speak_indonesian_and_flag_a_short_transfer(console_server: ConsoleServer) -> None:
+    """The admin deciding on a payment reads the method, the verdicts and the history in the
+    console's language, sees at once that the transfer is short of the total, and is asked
+    before rejecting a payment or cancelling an order (both are told to the customer)."""
+    async with new_http() as http:
+        customer = await widget_customer(console_server, http, "Wulan")
+        order, _ = await place_order_and_pay(console_server, customer, "Wulan", short_by=25_000)
+        rina = await logged_in(console_server, http, "rina")
+
+        status, html = await rina.get("/console/admin/orders?status=payment_submitted")
+        row = re.search(rf'<tr data-number="{order.number}">.*?</tr>', html, re.S).group(0)  # type: ignore[union-attr]
+        assert "Transfer bank" in row and "bank_transfer" not in row, row
+
+        status, html = await rina.get(f"/console/admin/orders/{order.number}")
+        text = unescape(re.sub(r"<[^>]+>", " ", html))
+        assert status == 200
+        assert "bank_transfer" not in html and "Transfer bank" in text
+        assert "kurang Rp25.000" in text, text  # the transfer is short of the total
+        assert "dikabarkan otomatis ke pelanggan lewat Widget web" in " ".join(text.split())
+        # Both send the customer a message that cannot be taken back.
+        for act in ("reject-payment", "cancel"):
+            form = re.search(rf'<form[^>]*action="/console/admin/orders/{order.number}/{act}"[^>]*>', html).group(0)  # type: ignore[union-attr]
+            assert "data-confirm=" in form, form
+
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/reject-payment", {"reason": "Kurang Rp25.000"})
+        assert status == 200 and body["order"]["status"] == "pending_payment"
+        status, html = await rina.get(f"/console/admin/orders/{order.number}")
+        text = unescape(re.sub(r"<[^>]+>", " ", html))
+        assert "ditolak" in text and "rejected" not in text, text
+        assert "pelanggan: baru → Menunggu pembayaran" in " ".join(text.split()), text
 
 
 async def test_a_rest_customer_gets_what_the_agent_wrote_in_the_next_answer(console_server: ConsoleServer) -> None:

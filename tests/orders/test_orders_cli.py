@@ -125,6 +125,9 @@ def test_order_commands(workdir: Path):
 
     rejected = order_cmd(workdir, "reject", n, "--reason", "Nama pengirim beda")
     assert rejected.returncode == 0 and "pending_payment" in rejected.stdout
+    # REST cannot push: the operator is not promised that the customer heard of it.
+    assert "told on rest" not in rejected.stdout
+    assert "not pushed" in rejected.stdout and "check the order" in rejected.stdout, rejected.stdout
 
     not_yet = order_cmd(workdir, "ship", n, "--tracking", "000111")
     assert not_yet.returncode == 1 and "pending_payment" in not_yet.stderr
@@ -137,6 +140,8 @@ def test_order_commands(workdir: Path):
     shipped = order_cmd(workdir, "ship", n, "--tracking", "004400112233", "--courier", "JNE YES")
     assert shipped.returncode == 0 and f"{n} is now shipped" in shipped.stdout
     assert order_cmd(workdir, "deliver", n).returncode == 0
+    again = order_cmd(workdir, "deliver", n)
+    assert again.returncode == 1 and again.stderr.strip() == f"sapa: {n} is delivered; cannot deliver it", again.stderr
     cannot = order_cmd(workdir, "cancel", n)
     assert cannot.returncode == 1 and "delivered" in cannot.stderr
 
