@@ -360,7 +360,10 @@ def _action(handler: Handler, *, admin: bool = False) -> Handler:
             return _failure(request, session, wants_json, 409, "invalid_transition",
                             f"Status pesanan {ORDER_STATUS_LABELS.get(exc.status, exc.status)}: tidak bisa diubah begitu.",
                             status=exc.status)
-        except (InvalidInput, accounts.AccountError, ValueError) as exc:
+        except accounts.AccountError as exc:
+            return _failure(request, session, wants_json, 400, "invalid_field", account_error_message(exc),
+                            field=getattr(exc, "field", None))
+        except (InvalidInput, ValueError) as exc:
             return _failure(request, session, wants_json, 400, "invalid_field", str(exc),
                             field=getattr(exc, "field", None))
         if isinstance(done, web.StreamResponse):
@@ -379,6 +382,26 @@ def _failure(
         return web.json_response({"error": code, "message": message, **info}, status=http_status)
     return render(request, "error.html", status=http_status, session=session, title="Tidak bisa", message=message,
                   back=request.headers.get("Referer") if _same_site_referer(request) else None)
+
+
+# bot.accounts says why in English (for `sapa agent add`); the console says it in Indonesian.
+ACCOUNT_ERRORS = {
+    "bad_username": "Nama pengguna 2–64 karakter: huruf kecil, angka, '.', '_' atau '-', diawali huruf atau angka.",
+    "bad_role": "Peran harus agen atau admin.",
+    "long_display_name": "Nama tampilan paling banyak 255 karakter.",
+    "empty_password": "Kata sandi wajib diisi.",
+    "short_password": "Kata sandi terlalu pendek: minimal {min} karakter.",
+    "long_password": "Kata sandi terlalu panjang: paling banyak {max} karakter.",
+    "repetitive_password": "Kata sandi terlalu berulang; pakai lebih banyak macam karakter.",
+    "common_password": "Kata sandi ini termasuk yang paling sering ditebak; pilih yang lain.",
+    "password_has_username": "Kata sandi tidak boleh memuat nama pengguna.",
+    "username_taken": "Nama pengguna {username} sudah dipakai.",
+}
+
+
+def account_error_message(exc: accounts.AccountError) -> str:
+    template = ACCOUNT_ERRORS.get(getattr(exc, "code", ""))
+    return template.format(**exc.params) if template else str(exc)
 
 
 def _same_site_referer(request: web.Request) -> bool:
@@ -878,12 +901,21 @@ async def order_action(request: web.Request, console: Console, session: cq.Sessi
         value = body.get(name)
         return value if isinstance(value, str) and value.strip() else None
 
+    def required(name: str, message: str) -> str:
+        # Said here, in the console's language (the order book's own words are English).
+        value = field(name)
+        if value is None:
+            raise InvalidInput(name, message)
+        return value
+
     if act == "verify-payment":
         order = await book.verify_payment(number, actor, note=field("note"))
     elif act == "reject-payment":
-        order = await book.reject_payment(number, actor, field("reason"))  # type: ignore[arg-type]
+        reason = required("reason", "Tulis alasan penolakannya; pelanggan akan membacanya.")
+        order = await book.reject_payment(number, actor, reason)
     elif act == "ship":
-        order = await book.ship(number, actor, field("tracking_number"), courier=field("courier"))  # type: ignore[arg-type]
+        tracking = required("tracking_number", "Isi nomor resinya dulu.")
+        order = await book.ship(number, actor, tracking, courier=field("courier"))
     elif act == "deliver":
         order = await book.deliver(number, actor)
     elif act == "cancel":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from statistics import mean, median
 from typing import TYPE_CHECKING, Any, Callable
@@ -354,6 +354,7 @@ class Console:
 
     async def report(self, start: datetime, end: datetime) -> dict[str, Any]:
         rows = await self.store.read(cq.report_rows, start, end)
+        ticket_rows = await self.store.read(cq.ticket_report_rows, start, end)
         first, human, wait, resolution, csat = [], [], [], [], []
         handoffs = resolved = bot_only = 0
         per_channel: dict[str, int] = {}
@@ -395,10 +396,41 @@ class Console:
             "resolution": stats(resolution),
             "csat": {"n": len(csat), "mean": mean(csat) if csat else None,
                      "distribution": {s: csat.count(s) for s in range(1, 6)}},
+            "tickets": len(ticket_rows),
+            "tickets_by_category": ticket_breakdown(ticket_rows, 0, self.tickets.category_name, datetime.now(UTC)),
+            "tickets_by_team": ticket_breakdown(ticket_rows, 1, self.tickets.team_name, datetime.now(UTC)),
         }
 
     def local(self, at: datetime | None) -> datetime | None:
         return None if at is None else at.astimezone(self.tz)
+
+
+def ticket_breakdown(
+    rows: list[tuple[Any, ...]], by: int, name: Callable[[str], str | None], now: datetime
+) -> list[dict[str, Any]]:
+    """Tickets grouped by column ``by`` of :func:`cq.ticket_report_rows` (0 category, 1 team),
+    most tickets first: how many, resolved, late (the first reply or the resolution after its
+    SLA due time, or still missing past it — as the ticket desk counts a breach), and the
+    mean first response and resolution times."""
+    groups: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        _category, _team, created, response_due, resolution_due, responded, resolved = row
+        key = row[by]
+        group = groups.setdefault(key, {"key": key, "name": name(key) or key, "tickets": 0, "resolved": 0,
+                                        "late": 0, "first_response": [], "resolution": []})
+        group["tickets"] += 1
+        if resolved is not None:
+            group["resolved"] += 1
+            group["resolution"].append((resolved - created).total_seconds())
+        if responded is not None:
+            group["first_response"].append((responded - created).total_seconds())
+        # Resolved without a reply (handed back to the bot, say): the resolution answered it.
+        if (responded or resolved or now) > response_due or (resolved or now) > resolution_due:
+            group["late"] += 1
+    for group in groups.values():
+        group["first_response"] = mean(group["first_response"]) if group["first_response"] else None
+        group["resolution"] = mean(group["resolution"]) if group["resolution"] else None
+    return sorted(groups.values(), key=lambda g: (-g["tickets"], g["name"]))
 
 
 def fill(template: str, values: dict[str, str]) -> str:

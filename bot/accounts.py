@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -61,7 +61,14 @@ class AgentRecord:
 
 
 class AccountError(ValueError):
-    """A username, role or password that cannot be used; the message says why."""
+    """A username, role or password that cannot be used; the message says why (in English,
+    for the shell). ``code`` and ``params`` say the same for a caller that speaks another
+    language (the console)."""
+
+    def __init__(self, message: str, code: str = "invalid", **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 class DuplicateUsername(AccountError):
@@ -81,7 +88,8 @@ def check_username(username: str) -> str:
     if not USERNAME_RE.fullmatch(name):
         raise AccountError(
             "a username is 2-64 characters: lowercase letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit"
+            "starting with a letter or digit",
+            "bad_username",
         )
     return name
 
@@ -89,18 +97,18 @@ def check_username(username: str) -> str:
 def check_password(password: str, username: str = "") -> None:
     """Refuse empty, short, common or username-like passwords (:class:`WeakPassword`)."""
     if not password or not password.strip():
-        raise WeakPassword("the password is empty")
+        raise WeakPassword("the password is empty", "empty_password")
     if len(password) < MIN_PASSWORD:
-        raise WeakPassword(f"the password is too short: use at least {MIN_PASSWORD} characters")
+        raise WeakPassword(f"the password is too short: use at least {MIN_PASSWORD} characters", "short_password", min=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise WeakPassword(f"the password is too long: at most {MAX_PASSWORD} characters")
+        raise WeakPassword(f"the password is too long: at most {MAX_PASSWORD} characters", "long_password", max=MAX_PASSWORD)
     lowered = password.lower()
     if len(set(password)) < 4 or re.fullmatch(r"(.{1,8}?)\1+", password):
-        raise WeakPassword("the password repeats too few characters; mix more of them")
+        raise WeakPassword("the password repeats too few characters; mix more of them", "repetitive_password")
     if lowered in _COMMON or lowered.rstrip("!?.0123456789") in {"password", "qwerty", "admin", "sapa"}:
-        raise WeakPassword("the password is one that attackers try first; choose another")
+        raise WeakPassword("the password is one that attackers try first; choose another", "common_password")
     if username and username.lower() in lowered:
-        raise WeakPassword("the password must not contain the username")
+        raise WeakPassword("the password must not contain the username", "password_has_username")
 
 
 def hash_password(password: str) -> str:
@@ -122,7 +130,7 @@ def _insert_agent(
     conn: Connection, now: datetime, *, username: str, display_name: str, role: str, password_hash: str
 ) -> AgentRecord | Failed:
     if conn.execute(select(agents.c.id).where(agents.c.username == username)).first() is not None:
-        return Failed(DuplicateUsername(f"the username '{username}' is taken"))
+        return Failed(DuplicateUsername(f"the username '{username}' is taken", "username_taken", username=username))
     try:
         with conn.begin_nested():
             row = conn.execute(
@@ -139,7 +147,7 @@ def _insert_agent(
                 .returning(*_COLUMNS)
             ).one()
     except IntegrityError:  # another process created it in the meantime
-        return Failed(DuplicateUsername(f"the username '{username}' is taken"))
+        return Failed(DuplicateUsername(f"the username '{username}' is taken", "username_taken", username=username))
     return AgentRecord(*row)
 
 
@@ -163,11 +171,11 @@ async def create_agent(
     """A new active account. Raises :class:`AccountError` (or a subclass) saying what is wrong."""
     name = check_username(username)
     if role not in ROLES:
-        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}", "bad_role")
     check_password(password, name)
     display = (display_name or "").strip() or name
     if len(display) > 255:
-        raise AccountError("the display name is longer than 255 characters")
+        raise AccountError("the display name is longer than 255 characters", "long_display_name")
     loop = asyncio.get_running_loop()
     password_hash = await loop.run_in_executor(None, hash_password, password)
     return await store.write(

@@ -995,3 +995,24 @@ def report_rows(conn: Connection, start: datetime, end: datetime, limit: int = 1
             .limit(limit)
         )
     ]
+
+
+def ticket_report_rows(conn: Connection, start: datetime, end: datetime, limit: int = 100_000) -> list[tuple[Any, ...]]:
+    """Category, team, creation, SLA due times, first response and resolution of the tickets
+    created in ``[start, end)``."""
+    return [
+        tuple(r)
+        for r in conn.execute(
+            select(
+                tickets.c.category,
+                tickets.c.team,
+                tickets.c.created_at,
+                tickets.c.first_response_due_at,
+                tickets.c.resolution_due_at,
+                tickets.c.first_response_at,
+                tickets.c.resolved_at,
+            )
+            .where(tickets.c.created_at >= start, tickets.c.created_at < end)
+            .limit(limit)
+        )
+    ]

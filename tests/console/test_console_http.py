@@ -544,6 +544,14 @@ async def test_admin_manages_agents(console_server: ConsoleServer) -> None:
         rina = await logged_in(console_server, http, "rina")
         status, body = await rina.post("/console/admin/agents", {"username": "lina", "password": "123", "role": "agent"})
         assert status == 400  # weak password
+        # Why, in the console's language (the same checks as `sapa agent add`, which speaks English).
+        assert body["message"] == "Kata sandi terlalu pendek: minimal 10 karakter.", body
+        status, body = await rina.post("/console/admin/agents", {"username": "lina", "password": "lina-sekar-2026", "role": "agent"})
+        assert status == 400 and body["message"] == "Kata sandi tidak boleh memuat nama pengguna.", body
+        status, body = await rina.post("/console/admin/agents", {"username": "L", "password": "Klepon-Hijau-42", "role": "agent"})
+        assert status == 400 and body["message"].startswith("Nama pengguna 2–64 karakter"), body
+        status, body = await rina.post("/console/admin/agents", {"username": "budi", "password": "Klepon-Hijau-42", "role": "agent"})
+        assert status == 400 and body["message"] == "Nama pengguna budi sudah dipakai.", body
         status, body = await rina.post("/console/admin/agents", {
             "username": "lina", "password": "Klepon-Hijau-42", "role": "agent", "display_name": "Lina", "teams": ["cs"],
         })
@@ -579,6 +587,41 @@ async def test_reports_page(console_server: ConsoleServer) -> None:
         assert status == 200 and '<span class="n">0</span><span>percakapan' in html
         text = unescape(html)
         assert "Respons pertama" in text and "CSAT" in text
+
+
+def _ticket_figures(html: str, kind: str, key: str) -> dict[str, str]:
+    """One row of the report's ticket tables: {"tickets": "3", "resolved": "1", ...}."""
+    row = re.search(rf'<tr data-{kind}="{key}">(.*?)</tr>', html, re.S)
+    if row is None:
+        return {}
+    return dict(re.findall(r'<td data-figure="(\w+)">([^<]*)</td>', row.group(1)))
+
+
+async def test_report_counts_tickets_by_category_and_team(console_server: ConsoleServer) -> None:
+    """Management reads how many complaints of each kind came in, how many were resolved and
+    how many missed their SLA, per category and per team (the figures move by exactly what
+    happened)."""
+    async with new_http() as http:
+        rina = await logged_in(console_server, http, "rina")
+        _, before = await rina.get("/console/admin/reports")
+        customer = await handed_off(console_server, http, "Dian", COMPLAINT_TEXT)  # damaged → team gudang
+        cid = customer.conversation_id
+        assert (await rina.act(cid, "take"))[0] == 200
+        assert (await rina.act(cid, "reply", text="Mohon maaf Kak, kami ganti ya."))[0] == 200
+        assert (await rina.act(cid, "resolve"))[0] == 200
+        await customer.send(type="rating", score=5)
+        await customer.until(lambda e: e["type"] == "saved" and e["what"] == "rating")
+        _, after = await rina.get("/console/admin/reports")
+
+    assert "Tiket per kategori" in unescape(after) and "Tiket per tim" in unescape(after)
+    for kind, key in (("category", "damaged"), ("team", "gudang")):
+        old, new = _ticket_figures(before, kind, key), _ticket_figures(after, kind, key)
+        assert new, after
+        assert int(new["tickets"]) == int(old.get("tickets", 0)) + 1, (kind, old, new)
+        assert int(new["resolved"]) == int(old.get("resolved", 0)) + 1, (kind, old, new)
+        assert int(new["late"]) == int(old.get("late", 0)), (kind, old, new)  # answered and resolved in time
+    assert "Barang rusak/cacat" in unescape(after) and "Gudang &amp; QC" in after
+    assert re.search(r"<strong>\d,\d\d</strong> / 5", after), after  # 4,50 as Indonesians write it
 
 
 async def place_order_and_pay(server: ConsoleServer, customer, name: str, *, short_by: int = 0):  # type: ignore[no-untyped-def]
@@ -676,6 +719,8 @@ async def test_order_pages_speak_indonesian_and_flag_a_short_transfer(console_se
             form = re.search(rf'<form[^>]*action="/console/admin/orders/{order.number}/{act}"[^>]*>', html).group(0)  # type: ignore[union-attr]
             assert "data-confirm=" in form, form
 
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/reject-payment", {"reason": "   "})
+        assert status == 400 and body["message"] == "Tulis alasan penolakannya; pelanggan akan membacanya.", body
         status, body = await rina.post(f"/console/admin/orders/{order.number}/reject-payment", {"reason": "Kurang Rp25.000"})
         assert status == 200 and body["order"]["status"] == "pending_payment"
         status, html = await rina.get(f"/console/admin/orders/{order.number}")
