@@ -205,7 +205,7 @@ def _changed(args: argparse.Namespace, change: Callable[[Any, str], Awaitable[An
         print(f"{order.number} is now {order.status}.")
         if order.channel == "rest":
             # REST answers only what is asked: the message waits in the conversation.
-            print("The customer ordered over REST, so it is not pushed to them: they see it when they check the order.")
+            print("The customer ordered over REST: they are told with the answer to their next message.")
         else:
             print(f"The customer is told on {order.channel}.")
         return 0

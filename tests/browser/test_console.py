@@ -343,7 +343,7 @@ def test_cancelling_an_order_asks_first(agent: ConsoleUser, server: Server) -> N
     page.goto(f"{server.base}/console/admin/orders/{number}")
     expect(page.locator("#order-status")).to_have_text("Menunggu pembayaran")
     # REST cannot push: the page does not promise the customer a message.
-    expect(page.locator("#order-notice")).to_contain_text("tidak dikabari otomatis")
+    expect(page.locator("#order-notice")).to_contain_text("bersama balasan pesan berikutnya")
     cancel = page.locator("#order-actions button", has_text="Batalkan pesanan")
 
     cancel.click()  # the admin answers "no": nothing happens

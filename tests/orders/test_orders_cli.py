@@ -125,9 +125,9 @@ def test_order_commands(workdir: Path):
 
     rejected = order_cmd(workdir, "reject", n, "--reason", "Nama pengirim beda")
     assert rejected.returncode == 0 and "pending_payment" in rejected.stdout
-    # REST cannot push: the operator is not promised that the customer heard of it.
+    # REST cannot push: the operator is told when the customer hears of it.
     assert "told on rest" not in rejected.stdout
-    assert "not pushed" in rejected.stdout and "check the order" in rejected.stdout, rejected.stdout
+    assert "with the answer to their next message" in rejected.stdout, rejected.stdout
 
     not_yet = order_cmd(workdir, "ship", n, "--tracking", "000111")
     assert not_yet.returncode == 1 and "pending_payment" in not_yet.stderr
