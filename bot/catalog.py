@@ -113,16 +113,18 @@ def _match(product: Product, size: str | None, color: str | None) -> ProductMatc
     return ProductMatch(product, variants, asked_options=bool(size or color))
 
 
-def rupiah(amount: int) -> str:
-    """``189000`` → ``Rp189.000``: integer rupiah, Indonesian digit grouping."""
-    return "Rp" + f"{amount:,}".replace(",", ".")
+def rupiah(amount: int, lang: str = "id") -> str:
+    """``189000`` → ``Rp189.000`` in Indonesian, ``Rp189,000`` in English: each language's
+    own digit grouping, so an English reader does not take the dot for a decimal point."""
+    grouped = f"{amount:,}"
+    return "Rp" + (grouped if lang == "en" else grouped.replace(",", "."))
 
 
-def price_range(match: ProductMatch) -> str:
+def price_range(match: ProductMatch, lang: str = "id") -> str:
     prices = sorted({v.price or match.product.price for v in match.variants} or {match.product.price})
     if len(prices) == 1:
-        return rupiah(prices[0])
-    return f"{rupiah(prices[0])}–{rupiah(prices[-1])}"
+        return rupiah(prices[0], lang)
+    return f"{rupiah(prices[0], lang)}–{rupiah(prices[-1], lang)}"
 
 
 def option_summary(variants: Sequence[Variant]) -> str:

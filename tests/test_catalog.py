@@ -61,6 +61,7 @@ def test_nothing_matches_an_unknown_product():
 def test_prices_are_integer_rupiah():
     assert rupiah(189000) == "Rp189.000"
     assert rupiah(1250000) == "Rp1.250.000"
+    assert rupiah(1250000, "en") == "Rp1,250,000"  # English readers take "." for a decimal point
     (m,) = find_products(CATALOG, "kemeja parang", skus=["KMJ-1"])
     assert price_range(m) == "Rp189.000–Rp199.000"
     assert option_summary(m.in_stock) == "L · biru, coklat"

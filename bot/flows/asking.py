@@ -79,7 +79,7 @@ async def _prompt_parts(
         return {}, [{"title": p.name, "payload": CHOICE_PREFIX + p.sku} for p in matches[:5]]
     if kind == "variant" and product is not None:
         stock = await available(ctx, buyable_skus(product))
-        return {"product": product.name}, variant_buttons(product, stock)
+        return {"product": product.name}, variant_buttons(product, stock, lang=lang)
     if kind == "quantity" and product is not None:
         sku = get(_named(flow, "variant")) or product.sku
         left = (await available(ctx, [sku]))[sku] - sum(int(x["quantity"]) for x in cart if x["sku"] == sku)
@@ -153,7 +153,7 @@ def cart_lines(cart: list[dict[str, Any]], texts: Texts, lang: Lang) -> str:
         options = " · ".join(str(v) for v in (line.get("options") or {}).values())
         name = f"{line['name']} ({options})" if options else line["name"]
         total = int(line["unit_price"]) * int(line["quantity"])
-        lines.append(f"• {name} × {line['quantity']} — {rupiah(total)}")
+        lines.append(f"• {name} × {line['quantity']} — {rupiah(total, lang)}")
     return "\n".join(lines)
 
 
@@ -167,10 +167,10 @@ def order_summary(tracker: Tracker, flow: FlowDef, ctx: FlowContext, lang: Lang)
         "flow_order_summary",
         lang,
         lines=cart_lines(cart, ctx.texts, lang),
-        subtotal=rupiah(subtotal),
+        subtotal=rupiah(subtotal, lang),
         courier=str(get(slots.COURIER_NAME) or ""),
-        shipping=rupiah(shipping),
-        total=rupiah(subtotal + shipping),
+        shipping=rupiah(shipping, lang),
+        total=rupiah(subtotal + shipping, lang),
         name=str(get(_named(flow, "name")) or ""),
         phone=str(get(_named(flow, "phone")) or ""),
         address=str(get("address") or ""),

@@ -91,7 +91,7 @@ def _answer(matches: list[ProductMatch], texts: Texts, lang: Lang, missing: str 
         )
         options = option_summary(in_stock)
         detail = f" ({options})" if options else ""
-        lines.append(f"• {m.product.name} — {price_range(m)}{detail} · {status}")
+        lines.append(f"• {m.product.name} — {price_range(m, lang)}{detail} · {status}")
     return "\n".join(lines)
 
 

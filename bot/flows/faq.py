@@ -73,7 +73,7 @@ def shipping_quote(ctx: context.FlowContext, text: str, lang: str) -> str | None
     if not options:
         return ctx.texts.get("shipping_quote_none", lang, city=city.name)
     lines = "\n".join(
-        f"• {q.courier_name}: {rupiah(q.cost)}" + (f" ({q.etd.get(lang) or q.etd.get('id')})" if q.etd else "")
+        f"• {q.courier_name}: {rupiah(q.cost, lang)}" + (f" ({q.etd.get(lang) or q.etd.get('id')})" if q.etd else "")
         for q in options
     )
     return ctx.texts.get("shipping_quote", lang, city=city.name, options=lines)

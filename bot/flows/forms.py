@@ -383,7 +383,7 @@ async def _variant(a: Answer) -> dict[str, Any] | Rejected:
             if len(in_stock) == 1:
                 variant = in_stock[0]
             else:
-                return Rejected(a.text("flow_variant_which"), variant_buttons(product, stock, in_stock or candidates))
+                return Rejected(a.text("flow_variant_which"), variant_buttons(product, stock, in_stock or candidates, a.lang))
     if variant is None:
         return a.invalid("flow_variant_unknown", product=product.name)
     if stock.get(variant.sku, 0) <= 0:
@@ -391,7 +391,9 @@ async def _variant(a: Answer) -> dict[str, Any] | Rejected:
     return {a.slot.name: variant.sku}
 
 
-def variant_buttons(product: Product, stock: dict[str, int], variants: list[Variant] | None = None) -> list[dict[str, str]]:
+def variant_buttons(
+    product: Product, stock: dict[str, int], variants: list[Variant] | None = None, lang: Lang = "id"
+) -> list[dict[str, str]]:
     """One button per variant in stock; a variant's own price is shown when it differs."""
     buttons = []
     for v in variants if variants is not None else product.variants:
@@ -399,7 +401,7 @@ def variant_buttons(product: Product, stock: dict[str, int], variants: list[Vari
             continue
         title = variant_label(v)
         if v.price and v.price != product.price:
-            title += f" ({rupiah(v.price)})"
+            title += f" ({rupiah(v.price, lang)})"
         buttons.append({"title": title, "payload": CHOICE_PREFIX + v.sku})
     return buttons[:10]
 
@@ -544,7 +546,7 @@ def closest(raw: str, spellings: list[tuple[str, Any]], *, cutoff: float) -> lis
 def courier_button(quote: Any, lang: Lang) -> dict[str, str]:
     """``SiCepat REG · Rp12.000 · 2–3 hari``, pressing it picks that courier."""
     etd = quote.etd.get(lang) or quote.etd.get("id", "")
-    return {"title": f"{quote.courier_name} · {rupiah(quote.cost)} · {etd}".rstrip(" ·"), "payload": CHOICE_PREFIX + quote.courier_id}
+    return {"title": f"{quote.courier_name} · {rupiah(quote.cost, lang)} · {etd}".rstrip(" ·"), "payload": CHOICE_PREFIX + quote.courier_id}
 
 
 def payment_methods(ctx: FlowContext) -> list[str]:

@@ -83,7 +83,7 @@ class ActionPlaceOrder(Action):
         dispatcher.utter_message(
             text=ctx.texts.get(
                 "flow_order_placed", lang, number=placed.number, lines=cart_lines(cart, ctx.texts, lang),
-                total=rupiah(placed.total),
+                total=rupiah(placed.total, lang),
             )
         )
         dispatcher.utter_message(text=ctx.orders.payment_instructions(placed))
@@ -156,9 +156,9 @@ class ActionConfirmPayment(Action):
         except InvalidInput:  # e.g. an order deleted meanwhile; a person sorts it out
             dispatcher.utter_message(text=ctx.texts.get("flow_payment_when_other", lang, number=number))
             return []
-        text = ctx.texts.get("flow_payment_received", lang, number=order.number, amount=rupiah(amount))
+        text = ctx.texts.get("flow_payment_received", lang, number=order.number, amount=rupiah(amount, lang))
         if amount != order.total:
-            text += "\n" + ctx.texts.get("flow_payment_amount_differs", lang, total=rupiah(order.total))
+            text += "\n" + ctx.texts.get("flow_payment_amount_differs", lang, total=rupiah(order.total, lang))
         dispatcher.utter_message(text=text)
         return []
 
@@ -219,8 +219,8 @@ def order_details(order: OrderRecord, ctx: FlowContext, lang: Lang) -> str:
         number=order.number,
         status=texts.get("order_status_" + order.status, lang),
         lines=lines,
-        shipping_cost=rupiah(order.shipping_cost),
-        total=rupiah(order.total),
+        shipping_cost=rupiah(order.shipping_cost, lang),
+        total=rupiah(order.total, lang),
         shipping=shipping,
         history=history,
     )

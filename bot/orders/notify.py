@@ -53,7 +53,7 @@ class Notices:
             key,
             order.lang,  # type: ignore[arg-type]
             number=order.number,
-            total=rupiah(order.total),
+            total=rupiah(order.total, order.lang),
             deadline=format_time(order.payment_due_at, self.settings, order.lang),
             **{k: str(v) for k, v in values.items()},
         )

@@ -58,7 +58,7 @@ async def test_sweep_with_an_explicit_time_and_english(book: OrderBook, store: S
     swept = await book.sweep_unpaid(now=clock.now + timedelta(days=2, hours=12))
     assert swept.reminded == (placed.number,)
     [reminder] = await _bot_texts(store, placed.conversation_id)  # type: ignore[arg-type]
-    assert "OVO 0812-0000-1111" in reminder and "Rp199.000" in reminder and "reminder" in reminder
+    assert "OVO 0812-0000-1111" in reminder and "Rp199,000" in reminder and "reminder" in reminder
     swept = await book.sweep_unpaid(now=clock.now + timedelta(days=4))
     assert swept.cancelled == (placed.number,)
     texts = await _bot_texts(store, placed.conversation_id)  # type: ignore[arg-type]

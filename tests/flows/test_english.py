@@ -1,0 +1,32 @@
+"""English-speaking customers get English all the way: words, buttons, and numbers written
+the way English readers read them ("Rp189,000", not the Indonesian "Rp189.000")."""
+
+from __future__ import annotations
+
+from tests.flows.test_place_order import walk_to_summary
+
+
+async def test_prices_use_english_digit_grouping_for_english_customers(bot):
+    chat = bot.customer("money-en")
+    await walk_to_summary(chat, lang="en")
+    assert "× 2 — Rp378,000" in chat.text, chat.text
+    assert "Rp378.000" not in chat.text
+    await chat.press("Yes, place")
+    assert "Please transfer Rp" in chat.text and "," in chat.text.split("Please transfer ")[1].split()[0], chat.text
+
+    quote = bot.customer("quote-en")
+    await quote.say("how much is shipping to surabaya?", lang="en")
+    assert "SiCepat REG: Rp12,000" in quote.text, quote.text
+
+    search = bot.customer("search-en")
+    await search.say("how much is the rattan bag?", lang="en")
+    assert "Rp165,000" in search.text, search.text
+
+
+async def test_prices_keep_indonesian_digit_grouping_for_indonesian_customers(bot):
+    chat = bot.customer("money-id")
+    await walk_to_summary(chat)
+    assert "× 2 — Rp378.000" in chat.text, chat.text
+    quote = bot.customer("quote-id")
+    await quote.say("ongkir ke surabaya brp kak?")
+    assert "SiCepat REG: Rp12.000" in quote.text, quote.text
