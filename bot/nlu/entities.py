@@ -69,6 +69,7 @@ from bot.nlu.normalize import (
     URL_RE,
     normalize_word,
 )
+from bot.catalog import CATEGORY_WORDS
 from bot.shopdata.model import Product
 from bot.types import Entity
 
@@ -158,6 +159,15 @@ _GENERIC_WORDS = frozenset(
 )
 _COLOR_WORDS = frozenset(w for names in COLORS.values() for n in names for w in n.split())
 _SIZE_WORDS = frozenset(("xs", "s", "m", "l", "xl", "xxl", "xxxl"))
+
+
+# A customer's word for a catalog category -> the catalog's own word ("shirt" -> "kemeja"),
+# so "the parang shirt" finds "Kemeja Batik Parang" as "kemeja parang" does: the shop names
+# its products in Indonesian, while English speakers describe them in English.
+_CATEGORY_SYNONYMS: dict[str, str] = {
+    **{word: category for category, words in CATEGORY_WORDS.items() for word in words if word != category},
+    **{word: "anak" for word in ("kids", "kid", "children", "child", "childrens")},  # "kids' shirt" = "kemeja anak"
+}
 
 
 def _word_factor(word: str) -> float:
@@ -343,6 +353,9 @@ class _ProductIndex:
         forms = {tok}
         if tok.endswith("nya") and len(tok) > 5:
             forms.add(tok[:-3])
+        category = _CATEGORY_SYNONYMS.get(tok)
+        if category in self.by_token:
+            found[category] = 1.0
         for form in forms:
             if form in self.by_token:
                 found[form] = 1.0

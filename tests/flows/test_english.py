@@ -30,3 +30,19 @@ async def test_prices_keep_indonesian_digit_grouping_for_indonesian_customers(bo
     quote = bot.customer("quote-id")
     await quote.say("ongkir ke surabaya brp kak?")
     assert "SiCepat REG: Rp12.000" in quote.text, quote.text
+
+
+async def test_english_word_order_finds_the_product_indonesian_names_describe(bot):
+    # The catalog says "Kemeja Batik Parang"; an English speaker says "the parang shirt".
+    chat = bot.customer("stock-en")
+    await chat.say("is the parang shirt in stock?", lang="en")
+    assert "Kemeja Batik Parang Slim Fit" in chat.text, chat.text
+    assert "Mega Mendung" not in chat.text and "Kawung" not in chat.text, chat.text
+
+    await chat.say("do you have kawung shirts in XL?")
+    assert "Kemeja Batik Kawung Lengan Panjang" in chat.text, chat.text
+    assert "Parang" not in chat.text and "Mega Mendung" not in chat.text, chat.text
+
+    order = bot.customer("order-en")
+    await order.say("I'd like to buy the kawung shirt", lang="en")
+    assert "Kemeja Batik Kawung Lengan Panjang comes in these options" in order.text, order.text
