@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz
 
@@ -127,7 +127,38 @@ def price_range(match: ProductMatch, lang: str = "id") -> str:
     return f"{rupiah(prices[0], lang)}–{rupiah(prices[-1], lang)}"
 
 
-def option_summary(variants: Sequence[Variant]) -> str:
+# The catalog writes option values in Indonesian ("biru", "4 th"); an English speaker reads
+# them in English ("blue", "4 yrs"). Values not listed (navy, maroon, sogan, …) are the same
+# in both languages and are shown as written.
+_COLORS_EN = {
+    "merah": "red", "biru": "blue", "biru muda": "light blue", "biru tua": "dark blue", "hijau": "green",
+    "hijau muda": "light green", "hijau tua": "dark green", "kuning": "yellow", "hitam": "black",
+    "putih": "white", "putih tulang": "off-white", "coklat": "brown", "cokelat": "brown", "ungu": "purple",
+    "ungu muda": "lilac", "merah muda": "pink", "oranye": "orange", "abu-abu": "grey", "abu abu": "grey",
+    "krem": "cream", "emas": "gold", "perak": "silver", "salem": "salmon", "hijau army": "olive",
+    "hijau tosca": "turquoise", "tosca": "turquoise",
+}
+_AGE_SIZE = re.compile(r"^(\d+)\s*(?:th|thn|tahun)$", re.IGNORECASE)  # kids' sizes: "4 th" = 4 years
+
+
+def option_value(key: str, value: object, lang: str = "id") -> str:
+    """One option value as the customer reads it: ``biru`` / ``blue``, ``4 th`` / ``4 yrs``."""
+    text = str(value)
+    if lang != "en":
+        return text
+    if key in ("color", "colour", "warna"):
+        return _COLORS_EN.get(text.lower(), text)
+    if key in ("size", "ukuran") and (age := _AGE_SIZE.match(text.strip())):
+        return f"{age.group(1)} yrs"
+    return text
+
+
+def options_label(options: Mapping[str, object], lang: str = "id") -> str:
+    """``L · biru`` / ``L · blue``: a variant's options in the customer's language."""
+    return " · ".join(option_value(k, v, lang) for k, v in options.items())
+
+
+def option_summary(variants: Sequence[Variant], lang: str = "id") -> str:
     """``M, L, XXL · biru, coklat``: the sizes and colours among ``variants``."""
     parts = []
     for key in ("size", "color"):
@@ -139,7 +170,7 @@ def option_summary(variants: Sequence[Variant]) -> str:
         if values:
             if key == "size":
                 values.sort(key=_size_order)  # stable: sizes it cannot place keep the catalog's order
-            parts.append(", ".join(values))
+            parts.append(", ".join(option_value(key, value, lang) for value in values))
     return " · ".join(parts)
 
 

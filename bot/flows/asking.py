@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import find_products, rupiah
+from bot.catalog import find_products, options_label, rupiah
 from bot.flows import context, slots
 from bot.flows.common import identity, lang_of
 from bot.flows.context import FlowContext
@@ -84,7 +84,7 @@ async def _prompt_parts(
         sku = get(_named(flow, "variant")) or product.sku
         left = (await available(ctx, [sku]))[sku] - sum(int(x["quantity"]) for x in cart if x["sku"] == sku)
         variant = variant_by_sku(product, sku)
-        item = f"{product.name} ({variant_label(variant)})" if variant else product.name
+        item = f"{product.name} ({variant_label(variant, lang)})" if variant else product.name
         top = min(max(left, 1), 3)
         return {"item": item, "stock": str(max(left, 0))}, [
             {"title": str(n), "payload": f"{CHOICE_PREFIX}{n}"} for n in range(1, top + 1)
@@ -150,7 +150,7 @@ def cart_lines(cart: list[dict[str, Any]], texts: Texts, lang: Lang) -> str:
     """``• Kemeja Batik Parang (L · biru) × 2 — Rp378.000`` per line."""
     lines = []
     for line in cart:
-        options = " · ".join(str(v) for v in (line.get("options") or {}).values())
+        options = options_label(line.get("options") or {}, lang)
         name = f"{line['name']} ({options})" if options else line["name"]
         total = int(line["unit_price"]) * int(line["quantity"])
         lines.append(f"• {name} × {line['quantity']} — {rupiah(total, lang)}")

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import ProductMatch, find_products, option_summary, price_range
+from bot.catalog import ProductMatch, find_products, option_summary, options_label, price_range
 from bot.flows import context, slots
 from bot.flows.common import lang_of, offer_handoff_buttons
 from bot.flows.context import FlowContext
@@ -47,7 +47,7 @@ class ActionProductSearch(Action):
         missing = None
         if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
             # Nothing in the asked size/colour: say so, then show what there is.
-            missing = " ".join(str(v) for v in (size, color) if v)
+            missing = options_label({k: v for k, v in (("size", size), ("color", color)) if v}, lang).replace(" · ", " ")
             matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS)
         if not matches:
             dispatcher.utter_message(text=texts.get("product_not_found", lang), buttons=offer_handoff_buttons(lang))
@@ -89,7 +89,7 @@ def _answer(matches: list[ProductMatch], texts: Texts, lang: Lang, missing: str 
             if stock > 0
             else texts.get("product_sold_out_short", lang)
         )
-        options = option_summary(in_stock)
+        options = option_summary(in_stock, lang)
         detail = f" ({options})" if options else ""
         lines.append(f"• {m.product.name} — {price_range(m, lang)}{detail} · {status}")
     return "\n".join(lines)

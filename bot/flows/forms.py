@@ -21,7 +21,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from bot.catalog import find_products, rupiah
+from bot.catalog import find_products, options_label, rupiah
 from bot.intents import CHOICE_PREFIX
 from bot.flows import context, slots
 from bot.flows.common import lang_of
@@ -282,9 +282,9 @@ def buyable_skus(product: Product) -> list[str]:
     return [v.sku for v in product.variants] if product.variants else [product.sku]
 
 
-def variant_label(variant: Variant) -> str:
-    """``L · biru``"""
-    return " · ".join(str(v) for v in variant.options.values())
+def variant_label(variant: Variant, lang: Lang = "id") -> str:
+    """``L · biru`` (``L · blue`` in English)"""
+    return options_label(variant.options, lang)
 
 
 def in_cart(cart: list[dict[str, Any]], sku: str) -> int:
@@ -387,7 +387,7 @@ async def _variant(a: Answer) -> dict[str, Any] | Rejected:
     if variant is None:
         return a.invalid("flow_variant_unknown", product=product.name)
     if stock.get(variant.sku, 0) <= 0:
-        return a.invalid("flow_variant_sold_out", variant=variant_label(variant))
+        return a.invalid("flow_variant_sold_out", variant=variant_label(variant, a.lang))
     return {a.slot.name: variant.sku}
 
 
@@ -399,7 +399,7 @@ def variant_buttons(
     for v in variants if variants is not None else product.variants:
         if stock.get(v.sku, 0) <= 0:
             continue
-        title = variant_label(v)
+        title = variant_label(v, lang)
         if v.price and v.price != product.price:
             title += f" ({rupiah(v.price, lang)})"
         buttons.append({"title": title, "payload": CHOICE_PREFIX + v.sku})
@@ -425,7 +425,7 @@ async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
     left = (await available(a.ctx, [sku]))[sku] - in_cart(cart, sku)
     if quantity > left:
         if left <= 0:
-            a.notes.append(a.text("flow_variant_sold_out", variant=variant_label(variant_by_sku(product, sku)) if product.variants else product.name))
+            a.notes.append(a.text("flow_variant_sold_out", variant=variant_label(variant_by_sku(product, sku), a.lang) if product.variants else product.name))
             return {a.slot.name: None, (a.flow_slot("variant") or "variant"): None}
         return Rejected(
             a.text("flow_quantity_over_stock", stock=left),

@@ -46,3 +46,24 @@ async def test_english_word_order_finds_the_product_indonesian_names_describe(bo
     order = bot.customer("order-en")
     await order.say("I'd like to buy the kawung shirt", lang="en")
     assert "Kemeja Batik Kawung Lengan Panjang comes in these options" in order.text, order.text
+
+
+async def test_english_customers_read_colours_and_kids_sizes_in_english(bot):
+    chat = bot.customer("colours-en")
+    await chat.say("I want to order the parang shirt", lang="en")
+    assert "L · blue" in chat.buttons and "M · brown" in chat.buttons, chat.buttons
+    assert not any("biru" in b or "coklat" in b for b in chat.buttons), chat.buttons
+    await chat.press("L · blue")
+    assert "(L · blue): 6 in stock" in chat.text, chat.text
+    await chat.say("1")
+    assert "Kemeja Batik Parang Slim Fit (L · blue) × 1" in chat.text, chat.text
+
+    search = bot.customer("kids-en")
+    await search.say("do you have a kids batik shirt?", lang="en")
+    assert "4 yrs" in search.text and "green" in search.text, search.text
+    assert " th" not in search.text and "hijau" not in search.text, search.text
+
+    # Indonesian keeps the catalog's own words.
+    indonesian = bot.customer("colours-id")
+    await indonesian.say("mau pesan kemeja parang")
+    assert "L · biru" in indonesian.buttons, indonesian.buttons

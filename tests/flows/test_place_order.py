@@ -27,7 +27,7 @@ async def walk_to_summary(chat, *, lang: str = "id") -> None:
     else:
         await chat.say("I want to order the parang shirt", lang="en")
         assert "options" in chat.text, chat.text
-        await chat.press("L · biru")
+        await chat.press("L · blue")
         await chat.say("two")
         await chat.press("delivery")
         await chat.say("Sari Wulandari")
