@@ -88,10 +88,12 @@ def without_polite_tail(text: str) -> str:
 
 
 # "lanjut" is a yes to most questions, but to "add another product?" — whose other button
-# reads "✅ Lanjut ke pengiriman" — going on means no more products.
+# reads "✅ Lanjut ke pengiriman" — going on means no more products. So does saying the cart
+# is complete ("udah itu aja", "that's all"); "udah" alone stays a yes elsewhere.
 _GO_ON = re.compile(
-    r"^(?:lanjut(?:kan)?|lanjut aja|continue|go on|next|proceed)"
-    r"(?:\s+(?:ke\s+|to\s+)?(?:pengiriman|pengirimannya|checkout|bayar|pembayaran|delivery|shipping))?$"
+    r"^(?:(?:lanjut(?:kan)?|lanjut aja|continue|go on|next|proceed)"
+    r"(?:\s+(?:ke\s+|to\s+)?(?:pengiriman|pengirimannya|checkout|bayar|pembayaran|delivery|shipping))?"
+    r"|(?:(?:udah|sudah|udh|dah)\s+)?(?:itu|segitu)|that'?s (?:all|it)|nothing else|no more|done|that will be all)$"
 )
 
 

@@ -67,3 +67,17 @@ async def test_english_customers_read_colours_and_kids_sizes_in_english(bot):
     indonesian = bot.customer("colours-id")
     await indonesian.say("mau pesan kemeja parang")
     assert "L · biru" in indonesian.buttons, indonesian.buttons
+
+
+async def test_thats_all_at_add_another_product_goes_on_to_delivery(bot):
+    for sender, first, done, lang, asked in (
+        ("done-id", "mau pesan kemeja parang L biru", "udah itu aja kak", "id", "atas nama siapa"),
+        ("done-en", "I want to order the parang shirt size L", "that's all", "en", "Whose name"),
+        ("done-en2", "I want to order the parang shirt size L", "that's it, thanks", "en", "Whose name"),
+    ):
+        chat = bot.customer(sender)
+        await chat.say(first, lang=lang)
+        await chat.say("1")
+        assert "another product" in chat.text or "tambah produk" in chat.text.lower(), chat.text
+        await chat.say(done)
+        assert asked in chat.text, (done, chat.text)
