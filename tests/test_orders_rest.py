@@ -142,7 +142,7 @@ def test_an_order_in_english_over_rest(shop_server):
     john = RestCustomer(shop_server.base, "john-rest", lang="en")
     john.say("do you have batik shirts in size L?")
     john.say("I want to order the parang shirt")
-    john.press("L · biru")
+    john.press("L · blue")
     john.say("1")
     john.press("delivery")
     john.say("John Smith")
