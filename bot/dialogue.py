@@ -34,7 +34,7 @@ from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import banks_named, payment_methods, validation_action_for
-from bot.flows.values import is_cancel, named_as
+from bot.flows.values import is_cancel, named_as, only_asks_to_complain
 from bot.orders.shipping import find_city
 from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
@@ -343,7 +343,7 @@ class Dialogue:
             elif slot.name == "description":
                 # "barangnya datang sobek kak" is the complaint itself, typed or just before the button.
                 said = run.turn.previous_text if run.turn.message.text.startswith("/") else run.turn.message.text
-                if said and len(said.split()) >= DESCRIPTION_WORDS:
+                if said and len(said.split()) >= DESCRIPTION_WORDS and not only_asks_to_complain(said):
                     seeds[slot.name] = said
         return seeds
 

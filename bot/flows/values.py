@@ -150,7 +150,9 @@ def is_skip(text: str) -> bool:
 
 _CANCEL = {"batal", "batalkan", "batalin", "cancel", "gak jadi", "ga jadi", "nggak jadi", "enggak jadi",
            "tidak jadi", "gajadi", "gk jadi", "stop", "/cancel", "never mind", "nevermind", "forget it",
-           "cancel order", "batal pesan", "batal aja", "udahan", "sudahi"}
+           "cancel order", "batal pesan", "batal aja", "udahan", "sudahi",
+           # outside a flow these ask how to cancel a placed order (an FAQ); inside one they end it
+           "cancel my order", "cancel the order", "cancel this order", "batalin pesanan", "batalkan pesanan"}
 
 
 def is_cancel(text: str) -> bool:
@@ -176,6 +178,22 @@ _NAMED_AS = re.compile(
     r"\s*:?\s*([^\W\d_][^\W\d_ .'\-]*(?:[ .'\-]+[^\W\d_][^\W\d_.'\-]*){0,4})",
     re.I,
 )
+
+
+# Words that only ask to complain ("I'd like to make a complaint", "saya mau ajukan keluhan"):
+# a message made of nothing else does not yet say what went wrong.
+_COMPLAINT_REQUEST_WORDS = frozenset(
+    "i i'd i'm im want would like to make file submit lodge raise a an have got need can could please "
+    "complain complaint complaints about my the an order some something "
+    "saya sy aku mau ingin pengen mo ajukan mengajukan bikin buat komplain komplen keluhan ada "
+    "soal tentang pesanan kak min dong ya nih".split()
+)
+
+
+def only_asks_to_complain(text: str) -> bool:
+    """``"I want to complain"``, ``"saya mau komplain"``: a request with no description in it."""
+    words = _answer_words(text).replace("’", "'").split()
+    return bool(words) and all(w in _COMPLAINT_REQUEST_WORDS for w in words)
 
 
 def named_as(text: str) -> str | None:

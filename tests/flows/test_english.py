@@ -81,3 +81,22 @@ async def test_thats_all_at_add_another_product_goes_on_to_delivery(bot):
         assert "another product" in chat.text or "tambah produk" in chat.text.lower(), chat.text
         await chat.say(done)
         assert asked in chat.text, (done, chat.text)
+
+
+async def test_everyday_english_requests_reach_what_their_indonesian_twins_reach(bot):
+    complaint = bot.customer("complain-en")
+    await complaint.say("I want to complain", lang="en")  # "saya mau komplain"
+    assert complaint.last_info.intent == "complaint", complaint.text
+    assert "what went wrong" in complaint.text, complaint.text  # asking to complain is not the complaint itself
+    wordy = bot.customer("complain-en2")
+    await wordy.say("I have a complaint about my order", lang="en")
+    assert "what went wrong" in wordy.text, wordy.text
+
+    cancel = bot.customer("cancel-en")
+    await cancel.say("cancel my order", lang="en")  # "batalin pesanan saya": how to cancel, not "Okay, cancelled."
+    assert cancel.last_info.faq_id == "order-cancel", cancel.text
+
+    in_flow = bot.customer("cancel-flow-en")
+    await in_flow.say("I want to order the parang shirt size L", lang="en")
+    await in_flow.say("cancel my order")  # inside the order flow it still cancels the flow
+    assert "the order is cancelled" in in_flow.text, in_flow.text
