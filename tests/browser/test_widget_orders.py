@@ -141,7 +141,7 @@ def test_english_order_with_a_cancel_and_a_restart(browser, server: RunningServe
         v.ask("cancel")
         v.expect_reply("order is cancelled")
         v.ask("I want to order the parang shirt")
-        press(v, "M · biru")
+        press(v, "M · blue")
         press(v, "1")
         press(v, "Go on to delivery")
         press(v, "John Smith")
