@@ -79,6 +79,10 @@ def test_a_slangy_question_finds_its_entry_and_the_rates_to_the_city(server: Run
     # The list below still has every entry; only its copies carry the anchor ids.
     assert page.count('id="shipping-cost"') == 1
 
+    _, _, english = get(server.base, "/bantuan", q="how much is shipping to surabaya?", lang="en")
+    result = result_section(english)
+    assert "Shipping to Surabaya" in result and "Rp12,000" in result
+
 
 def test_an_english_question_on_the_indonesian_page_gets_the_indonesian_answer(server: RunningServer) -> None:
     shop = load_shop(DEMO_DATA)

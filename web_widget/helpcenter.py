@@ -189,7 +189,7 @@ class HelpCentre:
         if city is None:
             return None, ()
         return city.name, tuple(
-            (q.courier_name, rupiah(q.cost), (q.etd.get(lang) or q.etd.get("id") or "") if q.etd else "")
+            (q.courier_name, rupiah(q.cost, lang), (q.etd.get(lang) or q.etd.get("id") or "") if q.etd else "")
             for q in quotes(shipping, city, QUOTE_WEIGHT_GRAMS)
         )
 

@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.catalog import rupiah
 from bot.shopdata.model import Product, ShopData
 
 HERE = Path(__file__).resolve().parent
@@ -51,10 +52,6 @@ async def asset(request: web.Request) -> web.StreamResponse:
     if "/" in name or "\\" in name or name.startswith(".") or path.suffix not in ASSET_TYPES or not path.is_file():
         raise web.HTTPNotFound()
     return web.FileResponse(path, headers={**STATIC_HEADERS, "Content-Type": ASSET_TYPES[path.suffix]})
-
-
-def rupiah(amount: int) -> str:
-    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 def _environment() -> jinja2.Environment:
