@@ -13,6 +13,7 @@ from bot.catalog import find_products, options_label, rupiah
 from bot.flows import context, slots
 from bot.flows.common import identity, lang_of
 from bot.flows.context import FlowContext
+from bot.orders.shipping import cities_in_address
 from bot.flows.forms import (
     CHOICE_PREFIX,
     available,
@@ -97,6 +98,12 @@ async def _prompt_parts(
     if kind == "name":
         known = get(slots.CUSTOMER_DISPLAY_NAME)
         return {}, ([{"title": known, "payload": CHOICE_PREFIX + known}] if known else [])
+    if kind == "city":
+        # "Jl. Melati No. 5, Surabaya": the city already written in the address, one tap away.
+        rates = getattr(ctx.shop, "shipping", None)
+        address = get("address") if flow.slot("address") is not None else None
+        named = cities_in_address(rates, str(address)) if rates is not None and address else []
+        return {}, [{"title": c.name, "payload": CHOICE_PREFIX + c.name} for c in named]
     if kind == "courier":
         city = get(_named(flow, "city"))
         options = await shipping_quotes(ctx, city, cart)

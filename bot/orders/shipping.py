@@ -84,6 +84,24 @@ def find_city(rates: ShippingRates, text: str) -> City | None:
     return rates.city(index[found[1]]) if found is not None else None
 
 
+def cities_in_address(rates: ShippingRates, address: str, limit: int = 2) -> list[City]:
+    """Cities an address names word for word, its last parts first ("Jl. Melati 5, Gubeng,
+    Surabaya" → Surabaya); no close spellings, since a street may carry a city's name."""
+    index = _index(rates)
+    found: list[City] = []
+    for part in reversed(address.split(",") if isinstance(address, str) else []):
+        words = normalize_place(part).split()
+        for size in range(min(len(words), 4), 0, -1):
+            for start in range(len(words) - size + 1):
+                gram = " ".join(words[start : start + size])
+                city = rates.city(index[gram]) if gram in index and not (size == 1 and gram in _PLACE_WORDS) else None
+                if city is not None and city not in found:
+                    found.append(city)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
 def suggest_cities(rates: ShippingRates, text: str, limit: int = 3) -> list[City]:
     """Cities whose names look somewhat like ``text``, best first (for "did you mean")."""
     key = normalize_place(text) if isinstance(text, str) else ""

@@ -341,3 +341,23 @@ async def test_more_than_in_stock_said_first_is_asked_with_the_stock(bot):
     assert "tinggal 6" in chat.text and "5" in chat.buttons
     await chat.press("5")
     assert "× 5" in chat.text
+
+
+async def test_the_city_in_the_address_is_offered_as_a_button(bot):
+    chat = bot.customer("city-in-address")
+    await chat.say("mau pesan 1 kemeja parang slim fit L biru")
+    await chat.press("Lanjut")
+    await chat.say("Dewi Lestari")
+    await chat.say("081298765432")
+    await chat.say("Jl. Melati No. 5, Gubeng, Surabaya")
+    assert "Kota/kabupaten" in chat.text and chat.buttons == ["Surabaya"]
+    await chat.press("Surabaya")
+    assert "Ongkir ke Surabaya" in chat.text
+
+    street = bot.customer("city-in-street")
+    await street.say("mau pesan 1 kemeja parang slim fit L biru")
+    await street.press("Lanjut")
+    await street.say("Dewi Lestari")
+    await street.say("081298765432")
+    await street.say("Jl. Merpati No. 5, RT 02/RW 03, Antapani")
+    assert "Kota/kabupaten" in street.text and street.buttons == []  # nothing guessed from a street
