@@ -935,7 +935,8 @@ async def teams_page(request: web.Request, console: Console, session: cq.Session
     members: dict[str, list[str]] = {}
     for s, _ in staff:
         for team in s.teams:
-            members.setdefault(team, []).append(s.display_name)
+            if s.active:  # a deactivated agent no longer answers for the team
+                members.setdefault(team, []).append(s.display_name)
     return render(request, "admin_teams.html", session=session, teams=console.tickets.teams(),
                   categories=console.tickets.categories(), members=members,
                   config=console.tickets.config)

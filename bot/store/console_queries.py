@@ -12,8 +12,8 @@ agent and team below follow that rule everywhere (inbox, visibility, actions).
 
 Visibility ("restricted data"): admins see everything. An agent sees a
 conversation that has no team, that is theirs, that belongs to one of their teams,
-or whose team has no members at all (a shop that has not set up teams yet). So once
-a team has members, its conversations — the customers' profiles, orders and
+or whose team has no active members (a shop that has not set up teams yet, or whose
+team's only member left). So once a team has active members, its conversations — the customers' profiles, orders and
 history — are for its members only.
 """
 
@@ -393,7 +393,11 @@ def visible_to(staff: StaffRecord) -> ColumnElement[bool]:
     conditions = [
         EFFECTIVE_AGENT == staff.id,
         EFFECTIVE_TEAM.is_(None),
-        EFFECTIVE_TEAM.not_in(select(team_members.c.team)),
+        # A team whose members were all deactivated is as good as empty: hiding its
+        # conversations from everyone else would leave its customers unanswered.
+        EFFECTIVE_TEAM.not_in(
+            select(team_members.c.team).join(agents, agents.c.id == team_members.c.agent_id).where(agents.c.active)
+        ),
     ]
     if staff.teams:
         conditions.append(EFFECTIVE_TEAM.in_(staff.teams))

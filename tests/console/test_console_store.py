@@ -136,6 +136,14 @@ async def test_team_conversations_are_for_their_members(store: Store) -> None:
     await act(store, cq.transfer, rina, cid, to_agent=budi, to_team=None)
     assert await store.read(cq.can_see, budi, cid)
 
+    # Keuangan's only member leaves: its conversations are everyone's again, not no one's.
+    other = await waiting(store, "y")
+    await act(store, cq.transfer, rina, other, to_agent=None, to_team="keuangan")
+    assert not await store.read(cq.can_see, budi, other)
+    await store.write(partial(cq.update_staff, agent_id=sari.id, active=False))
+    assert await store.read(cq.can_see, budi, other)
+    assert other in await ids(store, budi)
+
 
 async def test_actions_push_messages_and_move_the_timeline(store: Store, clock: FakeClock) -> None:
     budi, sari = await staff(store, "budi"), await staff(store, "sari")
