@@ -43,6 +43,7 @@ from bot.nlu.emoji import emoji_intent, has_words
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
 from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
+from bot.nlu.normalize import without_greeting
 from bot.nlu.router import FaqRouter, shipped_router, applies as router_applies
 from bot.shopdata.model import FaqEntry, NluExample, Product, ShopData
 from bot.types import Entity, IntentScore, Lang, ParseResult
@@ -277,7 +278,8 @@ class NluModel:
             from bot.nlu.language import detect_language
 
             lang = detect_language(text)
-        analysis = self.analyzer.analyze(text, lang)
+        # "halo kak, mau pesan ...": the request is classified, not the courtesy before it.
+        analysis = self.analyzer.analyze(without_greeting(text), lang)
         entities = self._entities(text)
         if not has_words(text):
             # "👍", "😀", "🙏🏽": no words for the classifier, whose guess would be noise.

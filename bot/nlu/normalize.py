@@ -373,3 +373,25 @@ def normalize(text: str, lang: Lang | None = None) -> str:
     if pos < len(text):
         pieces.append(_normalize_plain(text[pos:]))
     return _SPACES_RE.sub(" ", "".join(pieces)).strip()
+
+
+# A greeting in front of a request ("halo kak, mau pesan kemeja parang"): a courtesy, not
+# the request. Bare times of day count only with an address or a comma after them ("pagi
+# kak, ..."), since "malam ini bisa kirim?" is a question about tonight.
+_ADDRESS = r"(?:kak|kakak|ka|kk|min|mimin|admin|gan|sis|sist|mba|mbak|mas|bu|pak|all|semua|there|team)\b"
+_OPENING_RE = re.compile(
+    rf"^\W*(?:(?:halo+|hal+o|hai+|hi+|hello+|helo+|hey+|permisi|punten|assalamu\W?alaikum\w*|salam(?:\s+kenal)?|"
+    rf"selamat\s+(?:pagi|siang|sore|malam)|good\s+(?:morning|afternoon|evening))\b(?:\s+{_ADDRESS})*"
+    rf"|(?:pagi|siang|sore|malam)(?:\s+{_ADDRESS})+|(?:pagi|siang|sore|malam)(?=\s*,))[\s,.!~]*",
+    re.IGNORECASE,
+)
+
+
+def without_greeting(text: str) -> str:
+    """``"halo kak, mau pesan kemeja parang"`` → ``"mau pesan kemeja parang"``; the text
+    itself when it opens with no greeting, or is nothing else ("halo kak")."""
+    match = _OPENING_RE.match(text)
+    if match is None or match.end() == 0:
+        return text
+    rest = text[match.end():]
+    return rest if len(rest.split()) >= 2 else text

@@ -33,6 +33,7 @@ def model():
         # a complaint that asks for a person: the person, not the damaged-item FAQ
         ("Kak, batik yang saya terima sobek di lengannya, saya kecewa. Tolong sambungkan ke admin ya", "human_handoff"),
         ("mau pesan", "place_order"),
+        ("halo kak mau pesan kemeja parang", "place_order"),  # the greeting is a courtesy, not the request
         ("kak mau pesan dong", "place_order"),  # not the FAQ "Kak pesanan saya mau dibatalkan"
         ("barang saya rusak", "complaint"),
         ("pesanan saya belum datang kak", "order_status"),
@@ -57,6 +58,7 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
         ("lupa pw kak", "account-forgot-password"),  # chat shorthand for "password"
         ("cara cancel order", "order-cancel"),  # asking how, not cancelling
         ("how to cancel", "order-cancel"),
+        ("hi kak, how much is shipping to bandung?", "shipping-cost"),
     ],
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):

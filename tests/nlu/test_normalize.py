@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.nlu.normalize import clean_unicode, load_yaml_resource, normalize, normalize_word
+from bot.nlu.normalize import clean_unicode, load_yaml_resource, normalize, normalize_word, without_greeting
 
 
 @pytest.mark.parametrize(
@@ -189,3 +189,23 @@ def test_slang_dictionary_size_and_shape() -> None:
 )
 def test_colloquial_in_verbs(text: str, expected: str) -> None:
     assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, rest",
+    [
+        ("halo kak mau pesan kemeja parang", "mau pesan kemeja parang"),
+        ("Hi kak, how much is shipping to bandung?", "how much is shipping to bandung?"),
+        ("selamat siang kak, ongkir ke bandung berapa?", "ongkir ke bandung berapa?"),
+        ("pagi kak, pesanan saya belum sampai", "pesanan saya belum sampai"),
+        ("Assalamualaikum kak, mau tanya ongkir", "mau tanya ongkir"),
+        ("Halooo kak!! mau order", "mau order"),
+        # kept whole: no greeting, a greeting and nothing else, or a time of day that is not one
+        ("malam ini bisa kirim?", "malam ini bisa kirim?"),
+        ("hiasan dinding ada?", "hiasan dinding ada?"),
+        ("halo kak", "halo kak"),
+        ("permisi", "permisi"),
+    ],
+)
+def test_a_greeting_before_a_request_is_set_aside(text, rest):
+    assert without_greeting(text) == rest
