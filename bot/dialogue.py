@@ -34,7 +34,7 @@ from bot.flows import slots
 from bot.flows.context import FlowContext
 from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import banks_named, payment_methods, validation_action_for
-from bot.flows.values import is_cancel, named_as, only_asks_to_complain
+from bot.flows.values import is_cancel, named_as, only_asks_to_complain, typed_choice
 from bot.orders.shipping import find_city
 from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
@@ -59,6 +59,8 @@ FLOW_SLOTS = (
 FLOW = "flow"
 # In a running flow: answers its opening message gave to questions asked later, by slot name.
 LATER_ANSWERS = "later_answers"
+# In a running flow: the choice buttons ([title, payload]) its last question offered.
+OFFERED = "offered"
 # Stands for the running flow's validation action in :meth:`Dialogue._act`.
 VALIDATE = "validate"
 PAUSED_FLOWS = "paused_flows"
@@ -158,6 +160,7 @@ class Dialogue:
             await self._act(run, "action_handoff_ticket")  # every handoff waits as a ticket
         if run.state.get(FLOW):
             run.state[FLOW]["at"] = self.ctx.now().isoformat()
+            run.state[FLOW][OFFERED] = _choices_offered(run.messages)
         return Outcome(
             run.messages, run.state, run.action or "action_fallback", run.handoff, run.state.get(slots.TICKET_ID)
         )
@@ -376,12 +379,14 @@ class Dialogue:
         if intent.name == intents.HUMAN_HANDOFF and intent.confidence >= 0.8:
             await self._act(run, "action_handoff")
             return
-        digression = self._digression(turn.parse, flow_def)
+        # "yg parang" under five shirts' buttons: that button, as if pressed.
+        picked = None if turn.message.text.startswith("/") else typed_choice(turn.message.text, flow.get(OFFERED) or [])
+        digression = None if picked else self._digression(turn.parse, flow_def)
         if digression and slot.type in FREE_TEXT_TYPES and _QUESTION.search(turn.message.text):
             await self._digress(run, flow, digression)
             return
         before = len(run.messages)
-        await self._act(run, VALIDATE, flow, [SlotSet(slot.name, turn.message.text)])
+        await self._act(run, VALIDATE, flow, [SlotSet(slot.name, picked or turn.message.text)])
         if flow["slots"].get(slots.FLOW_ABORT):
             self._end(run)
             return
@@ -487,6 +492,18 @@ class Dialogue:
         run.state[FLOW] = parked.pop()
         _set_parked(run, parked)
         return True
+
+
+def _choices_offered(messages: list[dict[str, Any]]) -> list[list[str]]:
+    """The choice buttons of the turn's last message with buttons, as ``[title, payload]``."""
+    for message in reversed(messages):
+        if message.get("buttons"):
+            return [
+                [str(b.get("title") or ""), str(b["payload"])]
+                for b in message["buttons"]
+                if str(b.get("payload") or "").startswith(intents.CHOICE_PREFIX)
+            ]
+    return []
 
 
 def _only_a_photo(message: IncomingMessage) -> bool:

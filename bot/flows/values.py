@@ -196,6 +196,38 @@ def only_asks_to_complain(text: str) -> bool:
     return bool(words) and all(w in _COMPLAINT_REQUEST_WORDS for w in words)
 
 
+# Words around a choice typed instead of pressed ("yang parang aja kak", "the blue one please").
+_CHOICE_FILLER = frozenset(
+    "yg yang itu ini aja saja deh dong ya kak min mau pilih ambil sama the one a that this i'll "
+    "i'd take want like please pls thanks".split()
+)
+_ORDINALS = {
+    "pertama": 0, "kesatu": 0, "first": 0, "1st": 0, "kedua": 1, "second": 1, "2nd": 1,
+    "ketiga": 2, "third": 2, "3rd": 2, "keempat": 3, "fourth": 3, "4th": 3, "kelima": 4, "fifth": 4, "5th": 4,
+    "terakhir": -1, "last": -1,
+}
+_TITLE_WORDS = re.compile(r"[^\W_]+(?:[.\-'][^\W_]+)*")
+
+
+def typed_choice(text: str, offered: list[list[str]]) -> str | None:
+    """The payload of the one offered button ``[title, payload]`` a typed answer names:
+    "yg parang" among five shirts, "the blue one", "yang kedua"; None when it names none
+    or several ("jne" between JNE REG and JNE YES), so the question's own check decides."""
+    words = [w for w in _TITLE_WORDS.findall(_answer_words(text)) if w not in _CHOICE_FILLER]
+    if not words or not offered:
+        return None
+    if len(words) == 1 and words[0] in _ORDINALS:
+        index = _ORDINALS[words[0]]
+        return offered[index][1] if -len(offered) <= index < len(offered) else None
+
+    def names(title: str) -> bool:
+        title_words = _TITLE_WORDS.findall(title.lower())
+        return all(any(t == w or (len(w) >= 3 and t.startswith(w)) for t in title_words) for w in words)
+
+    named = [payload for title, payload in offered if names(title)]
+    return named[0] if len(named) == 1 else None
+
+
 def named_as(text: str) -> str | None:
     """The name a message gives after "a.n." / "atas nama" ("... a.n. Sari ya kak" → "Sari")."""
     match = _NAMED_AS.search(text)

@@ -361,3 +361,31 @@ async def test_the_city_in_the_address_is_offered_as_a_button(bot):
     await street.say("081298765432")
     await street.say("Jl. Merpati No. 5, RT 02/RW 03, Antapani")
     assert "Kota/kabupaten" in street.text and street.buttons == []  # nothing guessed from a street
+
+
+async def test_a_choice_typed_instead_of_pressed_picks_that_button(bot):
+    chat = bot.customer("typed-choice")
+    await chat.say("mau beli kemeja batik")
+    assert "Kemeja Batik Parang Slim Fit" in chat.buttons and len(chat.buttons) > 2
+    await chat.say("yg parang aja kak")
+    assert "Kemeja Batik Parang Slim Fit tersedia" in chat.text
+
+    english = bot.customer("typed-choice-en")
+    await english.say("I'd like to buy a batik shirt")
+    await english.say("the parang one")
+    assert "Kemeja Batik Parang Slim Fit comes in these options" in english.text
+    await english.say("the brown XL one")
+    assert "(XL · brown)" in english.text and "How many" in english.text
+
+    second = bot.customer("typed-ordinal")
+    await second.say("mau beli kemeja batik")
+    offered = second.buttons
+    await second.say("yang kedua kak")
+    assert f"{offered[1]} tersedia" in second.text
+
+
+async def test_a_typed_word_several_buttons_share_is_left_to_the_question(bot):
+    chat = bot.customer("typed-ambiguous")
+    await chat.say("mau beli kemeja batik")
+    await chat.say("kemeja")  # every offered title has it: not a pick
+    assert "tersedia dalam pilihan" not in chat.text
