@@ -253,7 +253,7 @@ class Console:
         texts = self._customer_texts(
             before.lang,
             staff,
-            **({"agent_name": target.display_name} if target is not None else {"team_name": self.tickets.team_name(to_team) or ""}),
+            **({"agent_name": target.display_name} if target is not None else {"team_name": self.tickets.team_name(to_team, before.lang) or ""}),
         )
         result = await self._act(staff, conversation_id, cq.transfer, texts=texts, to_agent=target, to_team=to_team)
         if result.changed:

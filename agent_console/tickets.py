@@ -55,10 +55,14 @@ class TicketBridge:
             return []
         return [(t.id, t.name) for t in getattr(self.config, "teams", ())]
 
-    def team_name(self, team: str | None) -> str | None:
+    def team_name(self, team: str | None, lang: str | None = None) -> str | None:
+        """The team's name in the console, or as a customer writing ``lang`` reads it."""
         if team is None:
             return None
-        return dict(self.teams()).get(team, team)
+        for t in getattr(self.config, "teams", ()) if self.config is not None else ():
+            if t.id == team:
+                return t.name_in(lang) if lang else t.name
+        return team
 
     def category_name(self, category: str | None) -> str | None:
         if category is None:

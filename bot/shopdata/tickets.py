@@ -43,6 +43,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ruamel.yaml.nodes import MappingNode
+
 from .problems import Problems
 from .yamlio import Field, bilingual, integer, mapping, read_yaml, sequence, text, version
 
@@ -62,9 +64,14 @@ class Category:
 @dataclass(frozen=True)
 class Team:
     id: str
-    name: str
+    name: str  # as the console shows it (Indonesian)
     regions: dict[str, str] = field(default_factory=dict)  # shipping zone → team id
     region_lines: dict[str, int] = field(default_factory=dict, compare=False)  # zone → its line, for messages
+    names: dict[str, str] = field(default_factory=dict)  # lang → name, as customers read it
+
+    def name_in(self, lang: str) -> str:
+        """The team's name for a customer writing ``lang`` ("Keuangan" / "Finance")."""
+        return self.names.get(lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -209,7 +216,13 @@ def _teams(probs: Problems, f: Field) -> list[Team]:
         if fields is None or "id" not in fields or "name" not in fields:
             continue
         team_id = _ident(probs, fields["id"], "team id")
-        name = text(probs, fields["name"], "team name")
+        # A plain name serves both languages; {id: Keuangan, en: Finance} names it in each.
+        if isinstance(fields["name"].node, MappingNode):
+            names = bilingual(probs, fields["name"], f"name of team '{team_id}'") or {}
+            name = names.get("id")
+        else:
+            names = {}
+            name = text(probs, fields["name"], "team name")
         regions: dict[str, str] = {}
         region_lines: dict[str, int] = {}
         if "regions" in fields:
@@ -223,7 +236,7 @@ def _teams(probs: Problems, f: Field) -> list[Team]:
             if any(t.id == team_id for t in teams):
                 probs.error(fields["id"].line, f"duplicate team id '{team_id}'")
                 continue
-            teams.append(Team(team_id, name, regions, region_lines))
+            teams.append(Team(team_id, name, regions, region_lines, names))
     return teams
 
 

@@ -91,3 +91,52 @@ def test_regions_without_shipping_yml_are_a_warning(data_dir, good_faq):
         "data/tickets.yml:9: warning: team 'pengiriman' has regions, but there is no shipping.yml whose "
         "zones they could name; they never apply",
     ]
+
+
+def test_a_team_may_be_named_in_each_language(data_dir, good_faq):
+    data_dir.write("faq/payment.yml", good_faq)
+    data_dir.write(
+        "tickets.yml",
+        """\
+version: 1
+categories:
+  - {id: other, name: {id: Lainnya, en: Other}, team: keuangan, priority: normal}
+teams:
+  - {id: cs, name: Customer Service}
+  - {id: keuangan, name: {id: Keuangan, en: Finance}}
+  - {id: gudang, name: {id: Gudang}}
+""",
+    )
+    text = "\n".join(str(p) for p in check_data_dir(data_dir.root))
+    assert "tickets.yml:7:" in text and "name of team 'gudang' is missing the 'en' text" in text
+    data_dir.write(
+        "tickets.yml",
+        """\
+version: 1
+categories:
+  - {id: other, name: {id: Lainnya, en: Other}, team: keuangan, priority: normal}
+teams:
+  - {id: cs, name: Customer Service}
+  - {id: keuangan, name: {id: Keuangan, en: Finance}}
+""",
+    )
+    shop, problems = load_shop_checked(data_dir.root)
+    assert problems == []
+    cs, finance = shop.tickets.teams
+    assert (cs.name, cs.name_in("en")) == ("Customer Service", "Customer Service")
+    assert (finance.name, finance.name_in("id"), finance.name_in("en")) == ("Keuangan", "Keuangan", "Finance")
+
+
+def test_the_console_names_a_transfer_s_team_in_the_customer_s_language():
+    from types import SimpleNamespace
+
+    from agent_console.tickets import TicketBridge
+    from bot.shopdata.loader import load_shop
+    from tests.conftest import DEMO_DATA
+
+    shop = load_shop(DEMO_DATA)
+    bridge = TicketBridge(SimpleNamespace(shop=shop, tickets=None, store=None, bus=None))  # type: ignore[arg-type]
+    assert bridge.team_name("keuangan") == "Keuangan"  # the console's own label
+    assert bridge.team_name("keuangan", "en") == "Finance"
+    assert bridge.team_name("gudang", "id") == "Gudang & QC"
+    assert bridge.team_name("unknown-team", "en") == "unknown-team"
