@@ -59,6 +59,9 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
         ("cara cancel order", "order-cancel"),  # asking how, not cancelling
         ("how to cancel", "order-cancel"),
         ("hi kak, how much is shipping to bandung?", "shipping-cost"),
+        ("when are you open?", "shop-hours"),
+        ("minggu buka ga kak", "shop-hours"),
+        ("how can I reach you", "contact-us"),
     ],
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):
