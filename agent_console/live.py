@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from agent_console import auth
-from bot.bus import CONVERSATION_TOPIC_PREFIX, Event, RedisBus, conversation_topic
+from bot.bus import CONVERSATION_TOPIC_PREFIX, RESYNC, BusUnavailable, Event, RedisBus, conversation_topic
 from bot.httputil import loads_json
 from bot.store import console_queries as cq
 from bot.store.columns import MAX_ID
@@ -178,10 +178,14 @@ class Hub:
                 await task
 
     async def _main(self, subscribed: asyncio.Event) -> None:
+        missed = False
         while True:
             try:
                 async with self.bus.subscribe("handoff", CONSOLE_TOPIC, TICKETS_TOPIC) as subscription:
                     subscribed.set()
+                    if missed:
+                        missed = False
+                        await self.resync()
                     while True:
                         event = await subscription.get()
                         try:
@@ -192,6 +196,9 @@ class Hub:
                             log.exception("console hub: event %r failed", event.get("type"))
             except asyncio.CancelledError:
                 raise
+            except BusUnavailable:  # Redis is away (the bus logs it once); events meanwhile are lost
+                missed = True
+                await asyncio.sleep(1.0)
             except Exception:
                 log.exception("console hub: bus subscription failed; retrying")
                 await asyncio.sleep(1.0)
@@ -244,12 +251,19 @@ class Hub:
 
     async def _follow_all(self, subscribed: asyncio.Event) -> None:
         """Redis: every conversation topic through one pattern subscription."""
+        missed = False
         while True:
             try:
                 async with self.bus.subscribe_prefix(CONVERSATION_TOPIC_PREFIX) as subscription:  # type: ignore[attr-defined]
                     subscribed.set()
+                    if missed:
+                        missed = False
+                        await self.resync()
                     while True:
                         event = await subscription.get()
+                        if event.get("type") == RESYNC:
+                            await self.resync()
+                            continue
                         topic = str(event.get("topic", ""))
                         try:
                             conversation_id = int(topic[len(CONVERSATION_TOPIC_PREFIX):])
@@ -265,16 +279,31 @@ class Hub:
                             log.exception("console hub: conversation %s event failed", conversation_id)
             except asyncio.CancelledError:
                 raise
+            except BusUnavailable:
+                missed = True
+                await asyncio.sleep(1.0)
             except Exception:
                 log.exception("console hub: Redis pattern subscription failed; retrying")
                 await asyncio.sleep(1.0)
 
     # -- events ------------------------------------------------------------------------------
 
+    async def resync(self) -> None:
+        """The bus is back after Redis went away and the events published meanwhile are
+        lost: re-read every followed conversation, and those that came to need people, and
+        send the tabs their lines (a page whose open conversation has new messages fetches them)."""
+        self.staffed_teams = await self.store.read(_staffed_teams)
+        for conversation_id in await self.store.read(cq.needing_people):
+            await self.watch(conversation_id)
+        for conversation_id in sorted(self.watched):
+            await self.refresh(conversation_id)
+
     async def _on_event(self, event: Event) -> None:
         kind = event.get("type")
         conversation_id = event.get("conversation_id")
-        if kind == "handoff" and isinstance(conversation_id, int):
+        if kind == RESYNC:
+            await self.resync()
+        elif kind == "handoff" and isinstance(conversation_id, int):
             await self.watch(conversation_id)
             await self.refresh(conversation_id)
         elif kind == "changed" and isinstance(conversation_id, int):

@@ -11,6 +11,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from bot import metrics
+from bot.bus import BusUnavailable
 from bot.store.sanitize import is_blank
 
 log = logging.getLogger(__name__)
@@ -127,3 +128,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         metrics.HTTP_ERRORS.labels(route, str(exc.status)).inc()
         return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
+    except BusUnavailable:
+        # Redis is away for a moment (logged once by the bus); nothing was done, so the
+        # client may simply repeat the request.
+        response = json_error(503, "unavailable", "Temporarily unavailable; please try again in a moment.")
+        response.headers["Retry-After"] = "5"
+        return response

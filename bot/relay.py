@@ -25,7 +25,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.bus import Bus, channel_topic, conversation_topic, message_event
+from bot.bus import Bus, BusUnavailable, channel_topic, conversation_topic, message_event
 from bot.store import outbox
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class Relay:
             try:
                 await self.bus.publish(conversation_topic(item.message.conversation_id), event)
                 await self.bus.publish(channel_topic(item.channel), event)
+            except BusUnavailable:  # Redis is away; the bus has logged it once
+                failed.append(item.id)
             except Exception:
                 log.warning("could not publish pushed message %s; retrying later", item.message.id, exc_info=True)
                 failed.append(item.id)

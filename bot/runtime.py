@@ -61,7 +61,7 @@ async def running(settings: Settings, shop: ShopData) -> AsyncIterator[Runtime]:
         if settings.redis_url:
             redis_bus = RedisBus.from_url(settings.redis_url)
             bus: Bus = redis_bus
-            locks = RedisLocks(redis_bus.redis)
+            locks = RedisLocks(redis_bus.redis, health=redis_bus)
         else:
             bus = LocalBus()
             locks = LocalLocks()

@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
 
-from bot.bus import Event, conversation_topic, message_event
+from bot.bus import RESYNC, BusUnavailable, Event, conversation_topic, message_event
 from bot.config import secret_key
 from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability, schedule
@@ -243,6 +243,8 @@ class WidgetConnection:
                     await self.on_text(frame.data)
                 except (ConnectionResetError, asyncio.CancelledError):
                     raise
+                except BusUnavailable:  # Redis is away for a moment; the bus has said so in the log
+                    await self.error("server_error", "widget_server_error")
                 except Exception:
                     log.exception("widget frame failed (visitor %s)", self.visitor_id)
                     await self.error("server_error", "widget_server_error")
@@ -383,10 +385,12 @@ class WidgetConnection:
             await self.send({"type": "ack", "client_id": client_id, "seq": info.customer_seq})
         if info.status != self.status:
             self.status = info.status
-            await service.bus.publish(
-                conversation_topic(self.conversation_id),
-                {"type": "status", "conversation_id": self.conversation_id, "status": info.status},
-            )
+            # The turn is committed and acknowledged; other tabs catch up when the bus is back.
+            with contextlib.suppress(BusUnavailable):
+                await service.bus.publish(
+                    conversation_topic(self.conversation_id),
+                    {"type": "status", "conversation_id": self.conversation_id, "status": info.status},
+                )
 
     async def _attachments(self, value: Any, client_id: str) -> tuple[Attachment, ...] | None:
         if value is None:
@@ -474,10 +478,11 @@ class WidgetConnection:
             return
         self.typing_sent_at = now
         assert self.conversation_id is not None
-        await self.service.bus.publish(
-            conversation_topic(self.conversation_id),
-            {"type": "typing", "conversation_id": self.conversation_id, "who": "customer", "on": True},
-        )
+        with contextlib.suppress(BusUnavailable):  # a typing dot is not worth an error note
+            await self.service.bus.publish(
+                conversation_topic(self.conversation_id),
+                {"type": "typing", "conversation_id": self.conversation_id, "who": "customer", "on": True},
+            )
 
     async def on_ping(self, data: dict[str, Any]) -> None:
         await self.send({"type": "pong"})
@@ -553,7 +558,9 @@ class WidgetConnection:
         if conversation_id != self.conversation_id or self.ws.closed:
             return
         kind = event.get("type")
-        if kind == "message":
+        if kind == RESYNC:
+            await self._resync(conversation_id)
+        elif kind == "message":
             seq = event.get("seq")
             if not isinstance(seq, int):
                 return
@@ -577,6 +584,17 @@ class WidgetConnection:
             )
         elif kind == "typing" and event.get("who") in ("bot", "agent"):
             await self.send({"type": "typing", "who": event["who"], "on": bool(event.get("on"))})
+
+
+    async def _resync(self, conversation_id: int) -> None:
+        """The feed is back after Redis went away: send what was committed meanwhile."""
+        conversation = await self.service.store.conversation(conversation_id)
+        async with self.lock:
+            if conversation_id != self.conversation_id:
+                return
+            await self._catch_up()
+        if conversation is not None and conversation.status != self.status:
+            await self._on_event(conversation_id, {"type": "status", "status": conversation.status})
 
 
 def _message_from_event(event: Event) -> dict[str, Any]:

@@ -69,7 +69,7 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot import metrics
-from bot.bus import Event, channel_topic
+from bot.bus import BusUnavailable, Event, channel_topic
 from bot.config import Settings, secret_key
 from bot.flows.context import shop_name
 from bot.intents import CHOICE_PREFIX
@@ -840,6 +840,9 @@ class TelegramChannel:
                             log.exception("Telegram: a bus event failed (the sweep will catch up)")
             except asyncio.CancelledError:
                 raise
+            except BusUnavailable:  # Redis is away (logged once by the bus); the sweep catches up
+                await asyncio.sleep(POLL_RETRY_SECONDS)
+                continue
             except Exception:
                 log.exception("Telegram: bus subscription failed; retrying")
                 await asyncio.sleep(POLL_RETRY_SECONDS)
