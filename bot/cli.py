@@ -118,6 +118,10 @@ def _load_shop_or_exit(data_dir: Path):
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.workers > 1:
+        from bot.workermetrics import share_between_workers
+
+        share_between_workers()  # before bot.server imports prometheus_client
     from bot.server import serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot import intents
 from bot.types import TurnInfo
@@ -60,4 +63,9 @@ def observe_turn(channel: str, info: TurnInfo, seconds: float) -> None:
 
 
 def render() -> bytes:
+    """This process's metrics, or with several workers (:mod:`bot.workermetrics`) the sum of all of them."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+        return generate_latest(registry)
     return generate_latest(REGISTRY)

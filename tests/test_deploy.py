@@ -93,3 +93,29 @@ async def test_two_workers_share_one_conversation_through_redis(tmp_path: Path):
     assert [seq for seq, _ in rows] == list(range(1, 41))
     # Each customer message is directly followed by its own reply: the turns never interleaved.
     assert [kind for _, kind in rows] == ["customer", "bot"] * 20
+
+
+def _turns_counted(text: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("sapa_turns_total{"))
+
+
+async def test_metrics_count_every_workers_turns(tmp_path: Path):
+    """Prometheus scrapes one worker at a time through the shared port; each scrape must
+    still count the turns of every worker, or the counters jump up and down between scrapes."""
+    own_tmp = tmp_path / "tmp"
+    own_tmp.mkdir()
+    server = start_server(tmp_path, env=sapa_env(tmp_path, TMPDIR=str(own_tmp)), args=("--workers", "2"))
+    try:
+        for n in range(10):  # a new connection each: both workers take some
+            await say(server.base, f"metrics-{n}", "kak bisa bayar pakai apa aja?")
+        counted = []
+        for _ in range(6):
+            async with aiohttp.ClientSession() as session:
+                async with session.get(server.base + "/metrics") as r:
+                    assert r.status == 200
+                    counted.append(_turns_counted(await r.text()))
+        assert counted == [10.0] * 6
+    finally:
+        server.stop()
+    # The workers' shared metric files are the server's own business: gone when it stops.
+    assert list(own_tmp.iterdir()) == []
