@@ -6,6 +6,7 @@ import asyncio
 import errno
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -40,16 +41,51 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def _serve_one(settings: Settings, shop: ShopData, reuse_port: bool) -> None:
-    app = create_app(settings, shop)
-    web.run_app(
-        app,
-        loop=_new_event_loop(),
-        host=settings.host,
-        port=settings.port,
-        reuse_port=reuse_port or None,
-        print=lambda line: log.info(line.strip("= \n")) if line else None,
-        access_log=None,
-    )
+    loop = _new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(_serve(create_app(settings, shop), settings, reuse_port))
+        _cancel_leftovers(loop)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+async def _serve(app: web.Application, settings: Settings, reuse_port: bool) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully: stop listening, let the requests
+    in flight finish (turns are answered, widget sockets told to reconnect), close the store.
+
+    Not ``web.run_app``: it stops at once on a second signal, and a worker gets two when
+    systemd signals every process of the service and the parent forwards its own, or when
+    Ctrl+C reaches the whole process group; the turns in flight were cut off.
+    """
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
+        await site.start()
+        log.info("worker %d serving on http://%s:%d", os.getpid(), settings.host, settings.port)
+        await _stop_requested()
+        log.info("worker %d stopping: finishing the requests in flight", os.getpid())
+    finally:
+        await runner.cleanup()
+
+
+async def _stop_requested() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)  # later signals: already stopping, nothing more to do
+    await stop.wait()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    tasks = asyncio.all_tasks(loop)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
 def _cannot_listen(host: str, port: int) -> str | None:

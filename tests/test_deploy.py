@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -119,3 +121,36 @@ async def test_metrics_count_every_workers_turns(tmp_path: Path):
         server.stop()
     # The workers' shared metric files are the server's own business: gone when it stops.
     assert list(own_tmp.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+@needs_redis
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc (Linux)")
+async def test_a_turn_in_flight_is_answered_when_every_process_gets_sigterm(tmp_path: Path):
+    """systemd stops a service by sending SIGTERM to all of its processes at once (a terminal's
+    Ctrl+C reaches them all too): the workers still finish the turns they have started."""
+    import redis.asyncio as aioredis
+
+    server = start_server(tmp_path, env=sapa_env(tmp_path, REDIS_URL="redis://127.0.0.1:6379/14"), args=("--workers", "2"))
+    redis = aioredis.from_url("redis://127.0.0.1:6379/14")
+    who = f"stop-{uuid.uuid4().hex[:8]}"
+    lock = f"sapa:lock:rest:{who}"
+    try:
+        # Another turn of this customer holds the conversation, so this one waits in its worker.
+        await redis.set(lock, "another-turn", px=60_000)
+        turn = asyncio.create_task(say(server.base, who, "kak bisa bayar pakai apa aja?"))
+        await asyncio.sleep(1.0)  # the request has reached a worker and waits for the lock
+        for pid in [server.process.pid, *_children(server.process.pid)]:
+            os.kill(pid, signal.SIGTERM)
+        await asyncio.sleep(1.0)
+        await redis.delete(lock)  # the other turn ends; this one goes ahead, server stopping or not
+        replies = await asyncio.wait_for(turn, 30)
+        assert replies and replies[0]["custom"]["faq_id"]
+        assert server.process.wait(timeout=30) == 0
+    finally:
+        await redis.aclose()
+        server.stop()
