@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import multiprocessing
 import os
 import signal
 import socket
 import sys
+from functools import partial
 
 from aiohttp import web
 
@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.nlu.model import load_or_train
 from bot.shopdata.model import ShopData
 from bot.store import Store
+from bot.workers import supervise
 
 log = logging.getLogger("sapa")
 
@@ -134,22 +135,4 @@ def serve(settings: Settings, shop: ShopData) -> int:
             "set REDIS_URL so workers share events and conversation locks",
             settings.workers,
         )
-    ctx = multiprocessing.get_context("fork")
-    workers = [
-        ctx.Process(target=_serve_one, args=(settings, shop, True), name=f"sapa-worker-{i}")
-        for i in range(settings.workers)
-    ]
-    for w in workers:
-        w.start()
-
-    def stop(signum, frame):  # noqa: ARG001
-        for w in workers:
-            if w.is_alive():
-                w.terminate()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    for w in workers:
-        w.join()
-    return 0 if all(w.exitcode in (0, -signal.SIGTERM) for w in workers) else 1
-
+    return supervise(settings.workers, partial(_serve_one, settings, shop, True))

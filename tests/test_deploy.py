@@ -154,3 +154,32 @@ async def test_a_turn_in_flight_is_answered_when_every_process_gets_sigterm(tmp_
     finally:
         await redis.aclose()
         server.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads worker pids from /proc (Linux)")
+async def test_a_worker_that_dies_is_replaced(tmp_path: Path):
+    """The OOM killer (or a crash) takes one worker: the server starts another and says so,
+    instead of serving on at half strength without a word."""
+    server = start_server(tmp_path, args=("--workers", "2"))
+    try:
+        parent = server.process.pid
+        for _ in range(600):  # both workers up (healthy means at least one answers)
+            if server.output().count(" serving on http://") == 2:
+                break
+            await asyncio.sleep(0.2)
+        before = _children(parent)
+        assert len(before) == 2
+        os.kill(before[0], signal.SIGKILL)
+        for _ in range(600):
+            now = _children(parent)
+            if len(now) == 2 and before[0] not in now and f"worker {now[-1]} serving" in server.output():
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError(f"no new worker:\n{server.output()}")
+        assert f"worker {before[0]} was killed by SIGKILL; starting another" in server.output()
+        for n in range(4):
+            await say(server.base, f"after-{n}", "halo kak")
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
