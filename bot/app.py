@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from bot import adminapi, api
+from bot import adminapi, api, proxy
 from bot.config import Settings
 from bot.handlers import rest, widget
 from bot.handlers import telegram as telegram_channel
@@ -20,7 +20,8 @@ RUNTIME = web.AppKey("runtime", Runtime)
 
 def create_app(settings: Settings, shop: ShopData) -> web.Application:
     """An application serving ``shop``; the bot starts with the app and stops with it."""
-    app = web.Application(middlewares=[error_middleware])
+    # The proxy's word first, so that every handler (and its limits) sees the real client.
+    app = web.Application(middlewares=[proxy.middleware(proxy.parse_trusted(settings.trusted_proxies)), error_middleware])
 
     async def bot_runtime(app: web.Application) -> AsyncIterator[None]:
         async with running(settings, shop) as runtime:

@@ -31,6 +31,7 @@ class Settings:
     secret_key: str | None = None
     default_lang: Lang = "id"
     cache_dir: Path = Path(".sapa-cache")
+    trusted_proxies: str = "127.0.0.1, ::1"  # whose X-Forwarded-For/-Proto to believe (bot/proxy.py)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> "Settings":
@@ -46,6 +47,7 @@ class Settings:
             secret_key=env.get("SAPA_SECRET_KEY") or None,
             default_lang="en" if lang == "en" else "id",
             cache_dir=Path(env.get("SAPA_CACHE_DIR") or ".sapa-cache"),
+            trusted_proxies=env.get("SAPA_TRUSTED_PROXIES", "127.0.0.1, ::1"),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
