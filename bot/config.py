@@ -65,19 +65,36 @@ class Settings:
 
 
 def secret_key(settings: Settings) -> str:
-    """``SAPA_SECRET_KEY``, or one generated once and kept in the data dir."""
+    """``SAPA_SECRET_KEY``, or one generated once and kept in the data dir.
+
+    Every worker of ``sapa run --workers N`` asks at about the same moment; the file is
+    created whole and only if absent, so all of them end up with the first one's key
+    (two keys made widget tokens of one worker invalid on the other).
+    """
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / ".secret_key"
-    try:
-        existing = path.read_text("ascii").strip()
-        if existing:
-            return existing
-    except FileNotFoundError:
-        pass
-    key = secrets.token_urlsafe(48)
+    existing = _read_key(path)
+    if existing:
+        return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key + "\n")
-    return key
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)  # fails when another process got there first
+        except FileExistsError:
+            if not _read_key(path):  # an empty file left behind: ours replaces it
+                os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
+    return _read_key(path) or secret_key(settings)
+
+
+def _read_key(path: Path) -> str | None:
+    try:
+        return path.read_text("ascii").strip() or None
+    except FileNotFoundError:
+        return None

@@ -183,3 +183,29 @@ async def test_a_worker_that_dies_is_replaced(tmp_path: Path):
     finally:
         server.stop()
     assert server.process.returncode == 0
+
+
+def _secret_key_of(folder: str, barrier, keys) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import Settings, secret_key
+
+    barrier.wait()
+    keys.put(secret_key(Settings(data_dir=Path(folder))))
+
+
+def test_workers_starting_at_once_agree_on_the_generated_secret_key(tmp_path: Path):
+    """On a fresh data dir every worker of `sapa run --workers N` reads or creates .secret_key;
+    two that created their own signed widget tokens the other worker refused."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(20):  # a race: several rounds, each of which lost it before
+        folder = tmp_path / f"data-{trial}"
+        barrier, keys = ctx.Barrier(4), ctx.Queue()
+        workers = [ctx.Process(target=_secret_key_of, args=(str(folder), barrier, keys)) for _ in range(4)]
+        for w in workers:
+            w.start()
+        found = {keys.get(timeout=30) for _ in workers}
+        for w in workers:
+            w.join()
+        assert len(found) == 1
+        assert (folder / ".secret_key").read_text("ascii").strip() == found.pop()
