@@ -110,6 +110,10 @@ async def test_live_views_recover_after_redis_comes_back(two_workers: ConsoleSer
         status, body = await rest(two_workers.base, "rest-outage", "halo kak")
         assert status == 503, body
         assert isinstance(body, dict) and body["error"] == "unavailable"
+        # The widget's message gets its own error, so the widget offers to send it again.
+        await customers[0].send(type="message", client_id="during-outage", text="halo kak, masih di sana?")
+        refused = await customers[0].until(lambda e: e.get("client_id") == "during-outage")
+        assert refused["type"] == "error" and refused["code"] == "server_error"
         own_redis.start()
 
         # Once Redis is back, requests are answered at once, whichever worker takes them

@@ -370,6 +370,11 @@ class WidgetConnection:
                     attachments=attachments,
                 )
             )
+        except BusUnavailable:
+            # Redis is away for a moment and nothing was stored: this message gets its
+            # "try again" button in the widget (the bus has logged the outage).
+            await self.error("server_error", "widget_server_error", client_id)
+            return
         finally:
             await self.send({"type": "typing", "who": "bot", "on": False})
         info = result.info
