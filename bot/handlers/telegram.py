@@ -18,6 +18,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from bot.bus import BusUnavailable
 from bot.config import Settings
 from bot.httputil import BadRequest, json_error, read_json_object
 from bot.runtime import Runtime
@@ -86,6 +87,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     UPDATES.labels("webhook").inc()
     try:
         await channel.handle_update(update)
+    except BusUnavailable:  # Redis is away (the bus logs it once); Telegram sends the update again
+        return json_error(503, "unavailable", "Temporarily unavailable.")
     except Exception:
         log.exception("Telegram webhook: update %s failed; Telegram will send it again", update.update_id)
         return json_error(500, "server_error", "The update could not be processed.")

@@ -398,15 +398,22 @@ class TelegramChannel:
 
         async def run(chat_updates: list[Update]) -> None:
             for update in chat_updates:
-                for attempt in range(UPDATE_ATTEMPTS):
+                attempt = 0
+                while attempt < UPDATE_ATTEMPTS:
                     try:
                         await self.handle_update(update)
                         break
                     except asyncio.CancelledError:
                         raise
+                    except BusUnavailable:
+                        # Redis is away (the bus logs it once) and the turn was not taken: wait
+                        # for it, however long, rather than give up on the customer's message
+                        # (the offset would confirm it to Telegram, which never sends it again).
+                        await asyncio.sleep(POLL_RETRY_SECONDS)
                     except Exception:
                         log.exception("Telegram update %s failed (attempt %d)", update.update_id, attempt + 1)
                         await asyncio.sleep(_backoff(attempt))
+                        attempt += 1
 
         await asyncio.gather(*(run(u) for u in by_chat.values()))
 
