@@ -25,7 +25,7 @@ from agent_console.auth import Auth
 from agent_console.config import ConsoleSettings
 from agent_console.live import CONSOLE_TOPIC, Hub
 from agent_console.tickets import TicketBridge
-from bot.bus import conversation_topic
+from bot.bus import BusUnavailable, conversation_topic
 from bot.catalog import rupiah
 from bot.flows.context import shop_name
 from bot.store import console_queries as cq
@@ -204,6 +204,8 @@ class Console:
                     {"type": "status", "conversation_id": conversation.id, "status": conversation.status},
                 )
             await self.bus.publish(CONSOLE_TOPIC, {"type": "changed", "conversation_id": conversation.id})
+        except BusUnavailable:
+            pass  # Redis is away (the bus logged it once); the tabs re-read when it is back
         except Exception:  # committed; the tabs catch up on their next refresh
             log.exception("could not announce a console action on conversation %s", conversation.id)
 

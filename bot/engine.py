@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from rasa_sdk import Action
 
 from bot import flows, intents, metrics
-from bot.bus import Bus, conversation_topic, message_event
+from bot.bus import Bus, BusUnavailable, conversation_topic, message_event
 from bot.flows.context import FlowContext
 from bot.locks import ConversationLocks
 from bot.nlu.language import detect_language
@@ -316,6 +316,8 @@ class Engine:
                 await self.bus.publish(
                     "handoff", {"type": "handoff", "conversation_id": conversation_id}
                 )
+        except BusUnavailable:
+            pass  # Redis is away (the bus logged it once); live views re-read the store when it is back
         except Exception:  # the turn is committed; a live view catches up from the store
             log.exception("could not announce conversation %s", conversation_id)
 

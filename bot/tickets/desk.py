@@ -18,6 +18,7 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.bus import BusUnavailable
 from bot.shopdata.tickets import PRIORITIES, TicketConfig
 from bot.tickets import ops
 from bot.tickets.classify import categorize, prioritize
@@ -182,6 +183,8 @@ class TicketDesk:
             return
         try:
             await self.bus.publish(TICKETS_TOPIC, {"type": f"ticket_{kind}", "ticket": ticket_json(ticket, self.store.now())})
+        except BusUnavailable:
+            pass  # Redis is away (the bus logged it once); consoles re-read when it is back
         except Exception:  # committed already; consoles catch up on reload
             log.exception("could not announce ticket %s", ticket.number)
 
