@@ -15,14 +15,12 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.test_widget import ARGS, CHROMIUM, REPLY_TIMEOUT, SHOTS, Visitor
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.browser.test_widget import REPLY_TIMEOUT, SHOTS, Visitor
 from tests.conftest import RunningServer, start_server
 from tests.console.conftest import ACCOUNTS, COMPLAINT_TEXT, add_account, copy_demo_data
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
 expect = sync_api.expect
@@ -56,14 +54,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_server(workdir, copy_demo_data(root / "data"))
     yield Server(running, workdir)
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # Debian's, never a download
-        yield b
-        b.close()
 
 
 class ConsoleUser:

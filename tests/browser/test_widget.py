@@ -15,18 +15,13 @@ from typing import Iterator
 
 import pytest
 
+from tests.browser.conftest import NEEDS_CHROMIUM
 from tests.conftest import DEMO_DATA, ROOT, RunningServer, free_port, start_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 REPLY_TIMEOUT = 20_000  # ms; a reply normally takes well under a second
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
 expect = sync_api.expect
@@ -49,14 +44,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(root / "work", copy_demo_data(root / "data"))
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # Debian's, never a download
-        yield b
-        b.close()
 
 
 class Visitor:

@@ -12,13 +12,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.test_widget import ARGS, CHROMIUM, Visitor, copy_demo_data, png
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.browser.test_widget import Visitor, copy_demo_data, png
 from tests.conftest import RunningServer, start_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
 expect = sync_api.expect
@@ -38,14 +36,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(root / "work", data)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)  # Debian's, never a download
-        yield b
-        b.close()
 
 
 @pytest.fixture

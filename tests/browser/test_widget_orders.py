@@ -13,13 +13,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.browser.test_widget import ARGS, CHROMIUM, REPLY_TIMEOUT, Visitor, copy_demo_data, expect, png, sync_api
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.browser.test_widget import REPLY_TIMEOUT, Visitor, copy_demo_data, expect, png
 from tests.conftest import RunningServer, sapa_env, start_server
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 ADMIN_PASSWORD = "widget-orders-admin-2026"
 
@@ -35,14 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(work, copy_demo_data(root / "data"), env=env)
     yield running
     running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 def admin(base: str, path: str, body: dict | None = None) -> dict:
