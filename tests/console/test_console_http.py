@@ -729,6 +729,18 @@ async def test_order_pages_speak_indonesian_and_flag_a_short_transfer(console_se
         assert "pelanggan: baru → Menunggu pembayaran" in " ".join(text.split()), text
 
 
+async def test_a_cancelled_order_s_unchecked_payment_is_not_shown_as_waiting(console_server: ConsoleServer) -> None:
+    async with new_http() as http:
+        customer = await widget_customer(console_server, http, "Tari")
+        order, _ = await place_order_and_pay(console_server, customer, "Tari", short_by=0)
+        rina = await logged_in(console_server, http, "rina")
+        status, body = await rina.post(f"/console/admin/orders/{order.number}/cancel", {"reason": "Stok habis"})
+        assert status == 200 and body["order"]["status"] == "cancelled"
+        status, html = await rina.get(f"/console/admin/orders/{order.number}")
+        payment = re.search(r"<tr><td>[^<]*</td><td>BCA</td>.*?</tr>", html).group(0)  # type: ignore[union-attr]
+        assert "tidak diperiksa (pesanan batal)" in payment and "menunggu" not in payment, payment
+
+
 async def test_a_rest_customer_gets_what_the_agent_wrote_in_the_next_answer(console_server: ConsoleServer) -> None:
     """REST cannot push: the agent's join notice and replies open the customer's next
     answer, once each, and the "resolved" notice too after the agent resolves."""
