@@ -16,9 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import api, intents, metrics
-from bot.catalog import rupiah
-from bot.flows.faq import QUOTE_WEIGHT_GRAMS, SHIPPING_CATEGORY
-from bot.orders.shipping import find_city, quotes
+from bot.flows.faq import SHIPPING_CATEGORY, rates_to_city
 from bot.shopdata.model import FaqEntry, ShopData
 from bot.types import Lang, ParseResult
 from web_widget.pages import _environment, _text
@@ -165,16 +163,13 @@ class HelpCentre:
         faq_id = parse.faq_id
         if faq_id is not None and faq_id in entries:
             related = [
-                entries[r.name[4:]]
-                for r in parse.ranking[1:]
-                if r.name.startswith("faq/") and r.name[4:] in entries and r.name[4:] != faq_id
-                and r.confidence >= RELATED_MIN_CONFIDENCE
+                e for e in _entries(parse.ranking[1:], entries, RELATED_MIN_CONFIDENCE) if e.id != faq_id
             ][:MAX_RELATED]
             metrics.HELP_SEARCHES.labels("answered").inc()
             city, rates = self._rates(faq_id, query, lang)
             return SearchView(query=query, best=entries[faq_id], related=tuple(related), rates_city=city, rates=rates)
         # The NLU's own "did you mean" when it was unsure; weaker candidates would be noise.
-        maybe = [entries[s.name[4:]] for s in parse.suggestions if s.name.startswith("faq/") and s.name[4:] in entries]
+        maybe = _entries(parse.suggestions, entries)
         flow = parse.intent.name in CHAT_INTENTS
         result = "suggested" if maybe else "chat" if flow else "not_found"
         metrics.HELP_SEARCHES.labels(result).inc()
@@ -182,16 +177,8 @@ class HelpCentre:
 
     def _rates(self, faq_id: str, query: str, lang: Lang) -> tuple[str | None, tuple[tuple[str, str, str], ...]]:
         entry = self.shop.faq(faq_id)
-        shipping = getattr(self.shop, "shipping", None)
-        if entry is None or entry.category != SHIPPING_CATEGORY or shipping is None:
-            return None, ()
-        city = find_city(shipping, query)
-        if city is None:
-            return None, ()
-        return city.name, tuple(
-            (q.courier_name, rupiah(q.cost, lang), (q.etd.get(lang) or q.etd.get("id") or "") if q.etd else "")
-            for q in quotes(shipping, city, QUOTE_WEIGHT_GRAMS)
-        )
+        found = rates_to_city(self.shop, query, lang) if entry is not None and entry.category == SHIPPING_CATEGORY else None
+        return (found[0], tuple(found[1])) if found is not None else (None, ())
 
     def render(self, lang: Lang, search: SearchView | None) -> str:
         return self.template.render(
@@ -220,6 +207,15 @@ class HelpCentre:
             charset="utf-8",
             headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
         )
+
+
+def _entries(scores: Any, entries: dict[str, EntryView], floor: float = 0.0) -> list[EntryView]:
+    """The FAQ entries among NLU scores (``faq/<id>``) that the page lists, best first."""
+    return [
+        entries[s.name[len(intents.FAQ_PREFIX) :]]
+        for s in scores
+        if intents.is_faq(s.name) and s.name[len(intents.FAQ_PREFIX) :] in entries and s.confidence >= floor
+    ]
 
 
 async def _help_redirect(request: web.Request) -> web.Response:

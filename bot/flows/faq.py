@@ -17,7 +17,7 @@ from bot.catalog import rupiah
 from bot.flows import context, slots
 from bot.flows.common import lang_of
 from bot.orders.shipping import find_city, quotes
-from bot.shopdata.model import FaqEntry
+from bot.shopdata.model import FaqEntry, ShopData
 
 # The FAQ category whose answers the shop's rates complete.
 SHIPPING_CATEGORY = "shipping"
@@ -62,21 +62,31 @@ def _quotes_rates(ctx: context.FlowContext, entry: FaqEntry) -> bool:
     return entry.category == SHIPPING_CATEGORY and getattr(ctx.shop, "shipping", None) is not None
 
 
-def shipping_quote(ctx: context.FlowContext, text: str, lang: str) -> str | None:
-    """Every courier's price to the city ``text`` names, from ``shipping.yml``; ``None``
-    when it names no city the shop knows."""
-    rates = getattr(ctx.shop, "shipping", None)
+def rates_to_city(shop: ShopData, text: str, lang: str) -> tuple[str, list[tuple[str, str, str]]] | None:
+    """The city ``text`` names and every courier's ``(name, price, delivery time)`` to it for
+    a 1 kg parcel, from ``shipping.yml``, cheapest first; ``None`` when it names no city the
+    shop knows (or the shop has no rates)."""
+    rates = getattr(shop, "shipping", None)
     city = find_city(rates, text) if rates is not None else None
     if city is None:
         return None
-    options = quotes(rates, city, QUOTE_WEIGHT_GRAMS)
+    return city.name, [
+        (q.courier_name, rupiah(q.cost, lang), (q.etd.get(lang) or q.etd.get("id") or "") if q.etd else "")
+        for q in quotes(rates, city, QUOTE_WEIGHT_GRAMS)
+    ]
+
+
+def shipping_quote(ctx: context.FlowContext, text: str, lang: str) -> str | None:
+    """Every courier's price to the city ``text`` names, as a message; ``None`` when it names
+    no city the shop knows."""
+    found = rates_to_city(ctx.shop, text, lang)
+    if found is None:
+        return None
+    city, options = found
     if not options:
-        return ctx.texts.get("shipping_quote_none", lang, city=city.name)
-    lines = "\n".join(
-        f"• {q.courier_name}: {rupiah(q.cost, lang)}" + (f" ({q.etd.get(lang) or q.etd.get('id')})" if q.etd else "")
-        for q in options
-    )
-    return ctx.texts.get("shipping_quote", lang, city=city.name, options=lines)
+        return ctx.texts.get("shipping_quote_none", lang, city=city)
+    lines = "\n".join(f"• {name}: {price}" + (f" ({etd})" if etd else "") for name, price, etd in options)
+    return ctx.texts.get("shipping_quote", lang, city=city, options=lines)
 
 
 class ActionShippingQuote(Action):

@@ -11,6 +11,7 @@ Pure functions over :class:`~bot.shopdata.shipping.ShippingRates` (``ShopData.sh
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -63,11 +64,8 @@ def find_city(rates: ShippingRates, text: str) -> City | None:
     if key in index:
         return rates.city(index[key])
     words = key.split()
-    for size in range(min(len(words), 4), 0, -1):
-        for start in range(len(words) - size + 1):
-            gram = " ".join(words[start : start + size])
-            if gram in index and not (size == 1 and gram in _PLACE_WORDS):
-                return rates.city(index[gram])
+    for city_id in _named_in(words, index):
+        return rates.city(city_id)
     if len(key) >= 4:
         best = process.extractOne(key, index.keys(), scorer=fuzz.ratio, score_cutoff=WHOLE_CUTOFF)
         if best is not None:
@@ -90,16 +88,23 @@ def cities_in_address(rates: ShippingRates, address: str, limit: int = 2) -> lis
     index = _index(rates)
     found: list[City] = []
     for part in reversed(address.split(",") if isinstance(address, str) else []):
-        words = normalize_place(part).split()
-        for size in range(min(len(words), 4), 0, -1):
-            for start in range(len(words) - size + 1):
-                gram = " ".join(words[start : start + size])
-                city = rates.city(index[gram]) if gram in index and not (size == 1 and gram in _PLACE_WORDS) else None
-                if city is not None and city not in found:
-                    found.append(city)
+        for city_id in _named_in(normalize_place(part).split(), index):
+            city = rates.city(city_id)
+            if city is not None and city not in found:
+                found.append(city)
         if len(found) >= limit:
             break
     return found[:limit]
+
+
+def _named_in(words: list[str], index: dict[str, str]) -> Iterator[str]:
+    """Ids of the cities whose name or alias is a run of ``words``, longest runs first
+    (a lone place word such as "kota" names none)."""
+    for size in range(min(len(words), 4), 0, -1):
+        for start in range(len(words) - size + 1):
+            gram = " ".join(words[start : start + size])
+            if gram in index and not (size == 1 and gram in _PLACE_WORDS):
+                yield index[gram]
 
 
 def suggest_cities(rates: ShippingRates, text: str, limit: int = 3) -> list[City]:
