@@ -35,7 +35,7 @@ from bot.flows.context import FlowContext
 from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import banks_named, payment_methods, validation_action_for
 from bot.flows.values import is_cancel, named_as, only_asks_to_complain, typed_choice
-from bot.orders.shipping import find_city
+from bot.orders.shipping import find_city, names_only_a_city
 from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
 from bot.shopdata.flows import FlowDef
@@ -194,10 +194,14 @@ class Dialogue:
         parse = run.turn.parse
         if run.state.get(slots.PENDING_OFFER) != AWAITING_CITY:
             return False
+        rates = getattr(self.ctx.shop, "shipping", None)
+        if rates is None:
+            return False
+        if names_only_a_city(rates, parse.text):
+            return True
         if parse.intent.name != intents.OUT_OF_SCOPE and not parse.suggestions:
             return False
-        rates = getattr(self.ctx.shop, "shipping", None)
-        return rates is not None and find_city(rates, parse.text) is not None
+        return find_city(rates, parse.text) is not None
 
     async def _act(self, run: _Run, name: str, flow: dict[str, Any] | None = None, events: list | None = None) -> list[dict]:
         """Run action ``name``; its messages join the turn's, its slot events are applied."""

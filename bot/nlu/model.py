@@ -42,7 +42,7 @@ from bot.nlu.classifier import OOS, ClassifierConfig, IntentClassifier
 from bot.nlu.emoji import emoji_intent, has_words
 from bot.nlu.combine import FAQ, FAQ_CLASS, INTENT, OOS_ROUTE, Combiner, StageAView, combiner_features
 from bot.nlu.faq_index import FaqIndex, FaqIndexConfig
-from bot.nlu.features import FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
+from bot.nlu.features import CONCEPT_PREFIX, FeatureConfig, Featurizer, TextAnalyzer, Vocabulary, tokenize
 from bot.nlu.normalize import without_greeting
 from bot.nlu.router import FaqRouter, shipped_router, applies as router_applies
 from bot.shopdata.model import FaqEntry, NluExample, Product, ShopData
@@ -85,6 +85,13 @@ HUMAN_HANDOFF = "human_handoff"
 # What normalize() turns every way of addressing the admin into (kak, min, gan, sis…).
 ADDRESS_TERMS = frozenset({"kak"})
 CONFIDENT_SHORT = 0.9
+# The concept every city and region maps to (resources/shop_vocab.txt), and what may stand
+# around it in a reply that only names a place: "Bandung", "ke jogja kak", "Jakarta Selatan".
+PLACE_CONCEPT = CONCEPT_PREFIX + "nama_tempat"
+AROUND_A_PLACE = frozenset(
+    {CONCEPT_PREFIX + w for w in ("ke", "di", "dari", "untuk", "tolong", "hanya", "ya", "kota")}
+    | {"selatan", "utara", "barat", "timur", "tengah", "pusat", "south", "north", "west", "east", "central"}
+)
 # Up to this many words (address terms aside) is a message too short for an FAQ match
 # to outvote a confident stage A: "mau pesan dong" shares three words with "kak pesanan
 # saya mau dibatalkan" and none of what that entry is about.
@@ -249,6 +256,13 @@ class NluModel:
         faq_tokens = self.faq_index.tok_vocab if self.faq_index is not None else {}
         return not any(w in vocabulary or w in faq_tokens for w in words)
 
+    @staticmethod
+    def _only_a_place(analysis) -> bool:
+        """The message names a place and nothing else: the answer to "which city?", not a
+        question. Its one concept token would otherwise match any entry that names a city."""
+        rest = [t for t in analysis.canonical if t not in ADDRESS_TERMS and t not in AROUND_A_PLACE]
+        return bool(rest) and all(t == PLACE_CONCEPT for t in rest)
+
     def _stage_a(self, analysis):
         (decision,), probs = self.classifier.decide(self.featurizer.transform_one(analysis))
         return decision, probs[0]
@@ -286,8 +300,9 @@ class NluModel:
             name = emoji_intent(text)
             intent = IntentScore(name, 1.0 if name == OOS else EMOJI_CONFIDENCE)
             ranking, suggestions = [intent], ()
-        elif self._all_words_unknown(analysis):
+        elif self._all_words_unknown(analysis) or self._only_a_place(analysis):
             # "asdfghjkl": nothing the model has ever seen; its scores would be noise.
+            # "Bandung": a place, for the flow that asked for one to take.
             intent = IntentScore(OOS, 1.0)
             ranking, suggestions = [intent], ()
         else:

@@ -107,6 +107,19 @@ def _named_in(words: list[str], index: dict[str, str]) -> Iterator[str]:
                 yield index[gram]
 
 
+# Words around a city in a reply to "which city?" that say nothing else ("ke jogja kak").
+_AROUND_A_CITY = frozenset(
+    "ke di dari to in from kak ka min gan sis mas mbak ya yah aja saja dong deh nih sih kota please pls".split()
+)
+
+
+def names_only_a_city(rates: ShippingRates, text: str) -> bool:
+    """``text`` is a city the shop knows and nothing more than a preposition or a polite word
+    ("Bandung", "ke jogja kak", "to Medan please")."""
+    words = [w for w in normalize_place(text).split() if w not in _AROUND_A_CITY] if isinstance(text, str) else []
+    return bool(words) and " ".join(words) in _index(rates)
+
+
 def suggest_cities(rates: ShippingRates, text: str, limit: int = 3) -> list[City]:
     """Cities whose names look somewhat like ``text``, best first (for "did you mean")."""
     key = normalize_place(text) if isinstance(text, str) else ""

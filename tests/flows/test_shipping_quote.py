@@ -33,3 +33,20 @@ async def test_in_english_and_another_question_in_between(bot):
     await chat.say("How much is shipping?")
     await chat.say("Bandung")
     assert "Shipping to Bandung for a 1 kg parcel" in chat.text and "JNE REG" in chat.text, chat.text
+
+
+async def test_a_city_with_a_few_polite_words_gets_the_prices(bot):
+    chat = bot.customer("ship-polite")
+    await chat.say("How much is shipping?", lang="en")
+    await chat.say("to Medan please")
+    assert "Shipping to Medan for a 1 kg parcel" in chat.text, chat.text
+
+
+async def test_a_late_parcel_is_answered_with_ways_to_check_and_report(bot):
+    chat = bot.customer("late-parcel")
+    await chat.say("kok paketnya lama banget ga nyampe2")
+    assert "Mohon maaf ya Kak, paketnya belum sampai" in chat.text, chat.text
+    payloads = [b.payload for b in chat.replies[-1].buttons]
+    assert payloads == ["/order_status", "/complaint"]
+    await chat.say("/order_status")
+    assert "nomor pesanan" in chat.text.lower(), chat.text

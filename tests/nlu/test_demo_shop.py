@@ -37,6 +37,7 @@ def model():
         ("kak mau pesan dong", "place_order"),  # not the FAQ "Kak pesanan saya mau dibatalkan"
         ("barang saya rusak", "complaint"),
         ("pesanan saya belum datang kak", "order_status"),
+        ("pesanan saya belum sampai", "order_status"),  # not the payment-deadline FAQ's "pesanan saya ... belum"
         ("where is my order SP-2026-000123?", "order_status"),
         ("help", "help"),
         ("batal", "cancel"),
@@ -62,6 +63,11 @@ def test_small_talk_and_requests_keep_their_intent(model, text, intent):
         ("when are you open?", "shop-hours"),
         ("minggu buka ga kak", "shop-hours"),
         ("how can I reach you", "contact-us"),
+        # the city is the question's slot, not its topic: "Bali" is in a delivery-time example
+        ("how much is the shipping to bali?", "shipping-cost"),
+        ("shipping cost to bali", "shipping-cost"),
+        ("kirim ke medan berapa hari", "shipping-delivery-time"),
+        ("paket saya telat", "shipping-late"),
     ],
 )
 def test_faq_questions_in_both_languages(model, text, faq_id):
@@ -104,3 +110,10 @@ def test_only_examples_one_intent_uses_count_as_labeled():
         ["order_status", FAQ_CLASS, "shipping_cost", "payment", "greet", "greet", "out_of_scope"],
     )
     assert labeled == {"where is my order": "order_status", "halo": "greet"}
+
+
+@pytest.mark.parametrize("text", ["Bandung", "ke jogja kak", "Jakarta Selatan", "to Medan please", "Kota Malang"])
+def test_a_place_on_its_own_is_no_question(model, text):
+    """The reply to "which city?" must not look like the COD entry that names Yogyakarta."""
+    parsed = model.parse(text)
+    assert parsed.intent.name == "out_of_scope" and not parsed.suggestions
