@@ -654,7 +654,14 @@ async def _order_number(a: Answer) -> dict[str, Any] | Rejected:
         return a.invalid("flow_invalid_order_number")
     filled: dict[str, Any] = {a.slot.name: number}
     contact = a.flow_slot("contact")
-    if contact and await owns_order(a, number):
+    if contact is None:
+        # A flow that asks no proof (a shop's own warranty claim) still needs a real order for
+        # the person it hands over to. With a contact slot, an unknown number fails later,
+        # exactly like a wrong phone, so nothing tells which orders exist.
+        if a.ctx.orders is not None and await a.ctx.orders.get(number) is None:
+            return Rejected(a.text("flow_order_not_found", number=number))
+        return filled
+    if await owns_order(a, number):
         filled[contact] = "identity"
     return filled
 
