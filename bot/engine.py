@@ -99,6 +99,7 @@ class Engine:
                 result, stored = await self._relay_to_agent(message, conversation)
             else:
                 result, stored = await self._answer(message, conversation)
+            unseen += await self._written_meanwhile(conversation, stored)
             if unseen:
                 result = replace(result, unseen=unseen)
         await self._announce(result, stored)
@@ -120,10 +121,20 @@ class Engine:
         if conversation.last_seq <= conversation.answered_seq:
             return ()
         found = await self.store.read(queries.fetch_unseen_messages, conversation)
-        return tuple(
-            OutgoingMessage(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()), m.sender_type)
-            for m in found
-        )
+        return tuple(_shown(m) for m in found)
+
+    async def _written_meanwhile(
+        self, conversation: ConversationRecord, stored: list[StoredMessage]
+    ) -> tuple[OutgoingMessage, ...]:
+        """What someone else wrote between reading ``conversation`` and committing this turn
+        (an order update pushed in those milliseconds; pushes take no conversation lock).
+        The turn marks the customer answered past it, so it is shown now. Costs nothing
+        when the turn's first message directly follows what was read."""
+        if not stored or stored[0].seq <= conversation.last_seq + 1:
+            return ()
+        since_read = replace(conversation, answered_seq=conversation.last_seq)
+        found = await self.store.read(queries.fetch_unseen_messages, since_read)
+        return tuple(_shown(m) for m in found if m.seq < stored[0].seq)
 
     # -- the bot answers ------------------------------------------------------
 
@@ -359,3 +370,7 @@ def _nlu_record(parse: ParseResult, action: str | None) -> dict[str, Any]:
     record["action"] = action
     return record
 
+
+def _shown(m: StoredMessage) -> OutgoingMessage:
+    """A stored message as the customer is shown it."""
+    return OutgoingMessage(m.text, tuple(Button(b["title"], b["payload"]) for b in m.buttons or ()), m.sender_type)

@@ -14,6 +14,7 @@ from bot.flows.context import FlowContext
 from bot.locks import LocalLocks
 from bot.shopdata.model import FaqButton, FaqEntry, ShopData
 from bot.store import Store
+from bot.store.records import NewMessage
 from bot.types import ConversationStatus, IncomingMessage, IntentScore, ParseResult
 
 FAQS = (
@@ -271,3 +272,23 @@ async def test_a_greeting_from_the_queue_is_told_they_are_still_waiting(engine: 
     result = await engine.handle(msg("halo kak", sender="antre"))
     assert result.info.status == "waiting_for_agent"
     assert "antrean" in result.replies[0].text and "selamat datang" not in result.replies[0].text
+
+
+async def test_an_update_pushed_while_a_turn_runs_is_shown_once(engine: Engine, monkeypatch):
+    """Pushes take no conversation lock: one committed between reading the conversation and
+    committing the turn would be marked answered without the customer ever seeing it."""
+    await engine.handle(msg("halo kak"))
+    respond = engine.dialogue.respond
+
+    async def respond_while_an_update_is_pushed(*args, **kwargs):
+        await engine.store.push_message("rest", "budi", NewMessage("bot", "Pesanan SP-2026-000001 sudah dikirim"))
+        return await respond(*args, **kwargs)
+
+    monkeypatch.setattr(engine.dialogue, "respond", respond_while_an_update_is_pushed)
+    result = await engine.handle(msg("bayar pakai apa kak"))
+    assert [m.text for m in result.unseen] == ["Pesanan SP-2026-000001 sudah dikirim"]
+    assert [r.text for r in result.replies] == ["Bisa transfer bank, Kak."]
+
+    monkeypatch.setattr(engine.dialogue, "respond", respond)
+    result = await engine.handle(msg("makasih kak"))
+    assert result.unseen == ()
