@@ -47,34 +47,40 @@ class LocalLocks:
 class RedisLocks:
     """Locks shared by every worker process through Redis.
 
-    ``timeout`` bounds how long a crashed worker can keep a conversation locked. When
-    Redis does not answer, :meth:`hold` raises :class:`bot.bus.BusUnavailable` before
-    the turn (nothing is done, the request can be repeated); a lock that cannot be
-    released after the turn is left to expire, since the turn is committed by then.
+    A lock is a lease of ``lease`` seconds that its holder renews every third of
+    that while the turn runs, so a slow turn keeps its conversation however long it
+    takes, and a worker that dies (OOM-killed, SIGKILL) keeps it only until the
+    lease runs out, not for the whole ``wait``. ``wait`` bounds how long a turn waits
+    for the lock. When Redis does not answer, :meth:`hold` raises
+    :class:`bot.bus.BusUnavailable` before the turn (nothing is done, the request can
+    be repeated); a lock that cannot be renewed or released during or after the
+    turn is left to expire, since the turn commits on its own.
     """
 
     def __init__(
         self,
         redis,
         *,
-        timeout: float = 30.0,
+        wait: float = 30.0,
+        lease: float = 5.0,
         prefix: str = "sapa:lock:",
         health: "RedisBus | None" = None,
     ) -> None:
         self._redis = redis
-        self._timeout = timeout
+        self._wait = wait
+        self._lease = lease
         self._prefix = prefix
         self._local = LocalLocks()  # keeps one process's own waiters off Redis
         self._health = health  # told when Redis stops and starts answering (it logs that once)
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
+        from redis.exceptions import LockNotOwnedError
+
         from bot.bus import BusUnavailable, redis_errors
 
         async with self._local.hold(key):
-            lock = self._redis.lock(
-                self._prefix + key, timeout=self._timeout, sleep=0.005, blocking_timeout=self._timeout
-            )
+            lock = self._redis.lock(self._prefix + key, timeout=self._lease, sleep=0.005, blocking_timeout=self._wait)
             try:
                 acquired = await lock.acquire()
             except redis_errors() as exc:
@@ -87,11 +93,29 @@ class RedisLocks:
                 raise LockError("Unable to acquire lock within the time specified")
             if self._health is not None:
                 self._health.came_back()
+            renewing = asyncio.create_task(self._renew(lock))
             try:
                 yield
             finally:
+                renewing.cancel()
                 try:
                     await lock.release()
+                except LockNotOwnedError:
+                    pass  # the lease ran out while Redis was away; the turn is committed anyway
                 except redis_errors() as exc:
                     if self._health is not None:
                         self._health.went_away(exc)
+
+    async def _renew(self, lock) -> None:
+        """Extend the lease every third of it until cancelled; stop quietly when Redis or
+        the lock is gone (the bus's health check reports Redis itself)."""
+        from redis.exceptions import LockError
+
+        from bot.bus import redis_errors
+
+        while True:
+            await asyncio.sleep(self._lease / 3)
+            try:
+                await lock.reacquire()
+            except (LockError, *redis_errors()):
+                return

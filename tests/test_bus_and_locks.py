@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 import uuid
 
 import pytest
+from redis.exceptions import LockError
 
 from bot.bus import LocalBus, RedisBus
 from bot.locks import LocalLocks, RedisLocks
@@ -100,7 +102,7 @@ async def test_redis_bus_crosses_connections():
 async def test_redis_locks_serialize_across_two_lock_managers():
     """Two managers stand for two worker processes sharing one Redis."""
     a_bus, b_bus = RedisBus.from_url(REDIS_URL), RedisBus.from_url(REDIS_URL)
-    a, b = RedisLocks(a_bus.redis, timeout=5), RedisLocks(b_bus.redis, timeout=5)
+    a, b = RedisLocks(a_bus.redis, wait=5), RedisLocks(b_bus.redis, wait=5)
     key = f"test:{uuid.uuid4().hex}"
     order: list[str] = []
 
@@ -119,3 +121,48 @@ async def test_redis_locks_serialize_across_two_lock_managers():
     finally:
         await a_bus.close()
         await b_bus.close()
+
+
+@needs_redis
+async def test_a_redis_lock_outlives_its_lease_while_its_turn_runs():
+    """A slow turn renews its lease: another worker does not get the conversation meanwhile."""
+    a_bus, b_bus = RedisBus.from_url(REDIS_URL), RedisBus.from_url(REDIS_URL)
+    a, b = RedisLocks(a_bus.redis, lease=0.3), RedisLocks(b_bus.redis, wait=0.3, lease=0.3)
+    key = f"test:{uuid.uuid4().hex}"
+    try:
+        async with a.hold(key):
+            await asyncio.sleep(0.6)  # two leases long: only renewal keeps it
+            with pytest.raises(LockError):
+                async with b.hold(key):
+                    pass
+        async with b.hold(key):  # released at the end of the turn
+            pass
+    finally:
+        await a_bus.close()
+        await b_bus.close()
+
+
+@needs_redis
+async def test_a_worker_that_dies_holding_a_lock_keeps_it_only_for_its_lease():
+    key = f"test:{uuid.uuid4().hex}"
+    dies_inside = (
+        "import asyncio, os\n"
+        "from bot.bus import RedisBus\n"
+        "from bot.locks import RedisLocks\n"
+        "async def main():\n"
+        f"    locks = RedisLocks(RedisBus.from_url({REDIS_URL!r}).redis, lease=1.0)\n"
+        f"    async with locks.hold({key!r}):\n"
+        "        print('holding', flush=True)\n"
+        "        os._exit(9)  # like SIGKILL: no release, no cleanup\n"
+        "asyncio.run(main())\n"
+    )
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", dies_inside, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert out.strip() == b"holding" and proc.returncode == 9
+    bus = RedisBus.from_url(REDIS_URL)
+    try:
+        # far less than the default 30 s wait, far more than the dead worker's 1 s lease
+        async with RedisLocks(bus.redis, wait=10).hold(key):
+            pass
+    finally:
+        await bus.close()
