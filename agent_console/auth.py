@@ -202,7 +202,10 @@ def origin_ok(request: web.Request) -> bool:
         return True
     if origin == "null":
         return False
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # "http://[": no browser sends it, and it is not our origin
+        return False
     if not parts.scheme or not parts.netloc:
         return False
     # Compare host[:port] only: behind a TLS proxy the scheme we see may be http.

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from aiohttp import web
 
@@ -52,13 +52,27 @@ class TokenSigner:
         return visitor_id
 
 
+def split_origin(origin: str) -> SplitResult | None:
+    """``urlsplit`` of an ``Origin`` header, or None when it cannot be parsed.
+
+    ``urlsplit`` raises ``ValueError`` on an unbalanced or bogus IPv6 host
+    ("http://[", "http://[zz]"): any client may send such a header, and it is a
+    refused origin, not a server error.
+    """
+    try:
+        return urlsplit(origin.strip())
+    except ValueError:
+        return None
+
+
 def request_origin(request: web.Request) -> str | None:
-    """The ``Origin`` header, normalized to ``scheme://host[:port]`` in lower case."""
+    """The ``Origin`` header, normalized to ``scheme://host[:port]`` in lower case
+    (an unparseable one as sent, which matches no allowed origin)."""
     origin = request.headers.get("Origin")
     if not origin or origin == "null":
         return origin or None
-    parts = urlsplit(origin.strip())
-    if not parts.scheme or not parts.netloc:
+    parts = split_origin(origin)
+    if parts is None or not parts.scheme or not parts.netloc:
         return origin
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -73,8 +87,8 @@ def origin_allowed(request: web.Request, allowed: tuple[str, ...]) -> bool:
     if origin is None:
         return True
     if origin != "null":
-        parts = urlsplit(origin)
-        if parts.netloc and parts.netloc == (request.host or "").lower():
+        parts = split_origin(origin)
+        if parts is not None and parts.netloc and parts.netloc == (request.host or "").lower():
             return True  # same origin (the scheme may differ behind a TLS-terminating proxy)
     if not allowed:
         return True

@@ -1,0 +1,125 @@
+"""Hostile input and isolation between customers, against a real `sapa run`.
+
+One server (the demo shop, a widget.yml that lists one allowed origin, one admin account)
+is shared by the module; every test talks to it over HTTP or WebSocket as a client would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import aiohttp
+import pytest
+
+from tests.conftest import RunningServer, sapa_env, start_server
+from tests.widget.conftest import TEST_WIDGET_YML, copy_demo_data
+
+ALLOWED_ORIGIN = "https://shop.example"
+ADMIN = ("rina", "Kopi-Tubruk-88")
+# Origins no browser sends, but any client may: urlsplit() raises ValueError on each.
+MALFORMED_ORIGINS = ["http://[", "https://[::1", "http://[zz]", "http://shop]example"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    import subprocess
+    import sys
+
+    workdir: Path = tmp_path_factory.mktemp("security-audit")
+    data = copy_demo_data(workdir / "data", TEST_WIDGET_YML)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "agent", "add", ADMIN[0], "--role", "admin"],
+        cwd=workdir,
+        env=sapa_env(workdir, SAPA_AGENT_PASSWORD=ADMIN[1]),
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    running = start_server(workdir, data)
+    yield running
+    running.stop()
+
+
+async def healthy(server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(server.base + "/healthz") as r:
+            assert r.status == 200 and await r.json() == {"status": "ok"}
+
+
+async def widget_token(server: RunningServer, http: aiohttp.ClientSession) -> str:
+    async with http.post(server.base + "/widget/session", json={"token": None}) as r:
+        assert r.status == 200
+        return (await r.json())["token"]
+
+
+# -- a malformed Origin header ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("origin", MALFORMED_ORIGINS)
+async def test_a_malformed_origin_is_refused_with_a_json_403_not_a_server_error(server: RunningServer, origin: str):
+    """Before: the widget's origin check and the console's CSRF check let urlsplit's ValueError
+    escape, so the request got a 500 (or, for /widget/* whose CORS hook ran into it again while
+    answering, a dropped connection)."""
+    async with aiohttp.ClientSession() as http:
+        token = await widget_token(server, http)
+        headers = {"Origin": origin}
+        async with http.post(server.base + "/widget/session", json={"token": None}, headers=headers) as r:
+            assert r.status == 403
+            assert (await r.json())["error"] == "origin_not_allowed"
+        async with http.options(server.base + "/widget/session", headers=headers) as r:
+            assert r.status == 403
+        form = aiohttp.FormData()
+        form.add_field("file", b"\x89PNG\r\n\x1a\n" + b"\0" * 32, filename="bukti.png", content_type="image/png")
+        async with http.post(f"{server.base}/widget/upload?token={token}", data=form, headers=headers) as r:
+            assert r.status == 403
+            assert (await r.json())["error"] == "origin_not_allowed"
+        # A GET under /widget/ is not origin-checked, but its CORS hook looks at the header too.
+        async with http.get(server.base + "/widget/uploads/" + "A" * 32, headers=headers) as r:
+            assert r.status == 404
+            assert (await r.json())["error"] == "not_found"
+        ws = await http.ws_connect(f"{server.base}/widget/ws?token={token}", headers=headers)
+        msg = await ws.receive(timeout=20)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4403
+        # The console: its login form and every POST compare the Origin with its own.
+        async with http.post(
+            server.base + "/console/login",
+            data={"username": ADMIN[0], "password": ADMIN[1], "csrf_token": "x"},
+            headers=headers,
+            allow_redirects=False,
+        ) as r:
+            assert r.status == 403
+            assert "Formulir kedaluwarsa" in await r.text()
+        async with http.post(server.base + "/console/logout", json={}, headers=headers, allow_redirects=False) as r:
+            assert r.status == 401  # no session: refused before the Origin matters
+    await healthy(server)
+
+
+@pytest.mark.parametrize("origin", MALFORMED_ORIGINS[:2])
+async def test_a_malformed_origin_cannot_open_the_console_socket(server: RunningServer, origin: str):
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await console_login(server, http)
+        ws = await http.ws_connect(server.base.replace("http", "ws") + "/console/ws", headers={"Origin": origin})
+        msg = await ws.receive(timeout=20)
+        assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4403
+    await healthy(server)
+
+
+async def console_login(server: RunningServer, http: aiohttp.ClientSession) -> str:
+    """Log the admin in; the session's CSRF token."""
+    async with http.get(server.base + "/console/login") as r:
+        html = await r.text()
+    login_token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    async with http.post(
+        server.base + "/console/login",
+        data={"username": ADMIN[0], "password": ADMIN[1], "csrf_token": login_token, "next": "/console/inbox"},
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303, await r.text()
+    async with http.get(server.base + "/console/inbox") as r:
+        html = await r.text()
+    return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
