@@ -123,3 +123,32 @@ async def console_login(server: RunningServer, http: aiohttp.ClientSession) -> s
     async with http.get(server.base + "/console/inbox") as r:
         html = await r.text()
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+
+
+# -- the REST channel ------------------------------------------------------------------------
+
+
+async def rest(server: RunningServer, body: bytes | dict[str, Any]) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            server.base + "/webhooks/rest/webhook", data=data, headers={"Content-Type": "application/json"}
+        ) as r:
+            return r.status, await r.json(content_type=None)
+
+
+@pytest.mark.parametrize(
+    "raw_sender",
+    [rb"\ud800", rb"\udfff", rb"budi\u0000", rb"budi\ud83d"],  # as a JSON body can spell them
+)
+async def test_a_sender_the_store_cannot_keep_apart_is_refused(server: RunningServer, raw_sender: bytes):
+    """Before: NUL and lone surrogates became U+FFFD in the store, so the senders "\\ud800",
+    "\\udfff" and "\\ufffd" shared one conversation (its pushed agent replies, its verified
+    orders) while each was answered as if it were its own."""
+    status, body = await rest(server, b'{"sender": "' + raw_sender + b'", "message": "halo kak"}')
+    assert status == 400, body
+    assert body["error"] == "invalid_sender" and body["message"]
+    # The replacement character itself is ordinary text, and a sender of its own.
+    status, replies = await rest(server, {"sender": f"\ufffd{uuid.uuid4().hex[:6]}", "message": "halo kak"})
+    assert status == 200 and replies[0]["custom"]["intent"] == "greet"
+    await healthy(server)

@@ -23,6 +23,7 @@ MAX_TEXT_BYTES = 4096
 MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
 MAX_IMAGE_URL = 2048
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _IMAGE_URL = re.compile(r"^(https://[^\s<>\"']+|/widget/uploads/[A-Za-z0-9_-]+)$")
 
 ENGINE = web.AppKey("engine", Engine)
@@ -37,6 +38,11 @@ async def webhook(request: web.Request) -> web.Response:
         raise BadRequest(400, "invalid_sender", 'Field "sender" must be a non-empty string.')
     if len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(400, "invalid_sender", f'Field "sender" is longer than {MAX_SENDER_CHARS} characters.')
+    if _UNSTORABLE.search(sender):
+        # The store turns NUL and lone surrogates into U+FFFD, so "\ud800", "\udfff" and
+        # "\ufffd" would all be one conversation: each sender would read the others' pushed
+        # replies and share their verified orders. No real client id holds them.
+        raise BadRequest(400, "invalid_sender", 'Field "sender" contains a NUL character or invalid unicode.')
     text = text_field(data, "message", max_bytes=MAX_TEXT_BYTES)
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
