@@ -305,17 +305,38 @@ async def _body(request: web.Request) -> dict[str, Any]:
         raise BadRequest(413, "payload_too_large", "Request body is too large.")
     if request.content_type == "application/json":
         try:
-            return await read_json_object(request, max_bytes=MAX_BODY_BYTES)
+            data = await read_json_object(request, max_bytes=MAX_BODY_BYTES)
         except BadRequest as exc:
             if exc.code == "empty_body":
                 return {}
             raise
+        # JSON can spell lone surrogates ("\\ud800"; a form post cannot): made U+FFFD here,
+        # as the customers' texts are, instead of failing deep in the database driver with
+        # an English codec error shown to the agent (and the reply not sent).
+        try:
+            return _no_lone_surrogates(data)
+        except RecursionError:  # nested almost as deep as the parser allows
+            raise BadRequest(400, "invalid_json", "Request body is nested too deeply.") from None
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await read_form(request)
         return {k: form.getone(k) for k in form.keys()} | {k + "[]": form.getall(k) for k in form.keys()}
     if request.content_length:
         raise BadRequest(415, "unsupported_media_type", "Send a form or JSON.")
     return {}
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_no_lone_surrogates(k): _no_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_lone_surrogates(v) for v in value]
+    return value
 
 
 def _action(handler: Handler, *, admin: bool = False) -> Handler:
