@@ -6,6 +6,7 @@ is shared by the module; every test talks to it over HTTP or WebSocket as a clie
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import uuid
@@ -151,4 +152,38 @@ async def test_a_sender_the_store_cannot_keep_apart_is_refused(server: RunningSe
     # The replacement character itself is ordinary text, and a sender of its own.
     status, replies = await rest(server, {"sender": f"\ufffd{uuid.uuid4().hex[:6]}", "message": "halo kak"})
     assert status == 200 and replies[0]["custom"]["intent"] == "greet"
+    await healthy(server)
+
+
+# -- the admin API -----------------------------------------------------------------------------
+
+
+async def admin_api(server: RunningServer, method: str, path: str, body: bytes | None = None) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http:
+        async with http.request(
+            method,
+            server.base + path,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": "Basic " + base64.b64encode(":".join(ADMIN).encode()).decode(),
+            },
+        ) as r:
+            text = await r.text()
+            return r.status, json.loads(text) if r.content_type == "application/json" else text
+
+
+async def test_a_lone_surrogate_in_an_admin_s_reason_is_stored_not_a_500(server: RunningServer):
+    """Before: the order book removed control characters but passed lone surrogates on, and
+    the database driver failed on them: POST …/cancel {"reason": "…\\ud800…"} answered
+    500 Internal Server Error and the order stayed as it was."""
+    from tests.test_orders_rest import RestCustomer, order_in_indonesian
+
+    number = order_in_indonesian(RestCustomer(server.base, f"sec-{uuid.uuid4().hex[:8]}"))
+    status, body = await admin_api(
+        server, "POST", f"/api/admin/orders/{number}/cancel", rb'{"reason": "stok habis \ud800 maaf"}'
+    )
+    assert status == 200, body
+    assert body["order"]["status"] == "cancelled"
+    assert body["order"]["events"][-1]["note"] == "stok habis \ufffd maaf"
     await healthy(server)
