@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from aiohttp import web
 from bot import accounts
 from bot.ratelimit import RateLimiter
 from bot.store import console_queries as cq
+from bot.store.sanitize import clean_text
 
 if TYPE_CHECKING:
     from agent_console.config import ConsoleSettings
@@ -48,6 +50,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 TOUCH_EVERY = timedelta(minutes=1)
 SESSION_KEY = "console_session"
+_LOGIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def hash_token(token: str) -> str:
@@ -138,7 +141,8 @@ class Auth:
                 csrf_token=secrets.token_urlsafe(32),
                 expires_at=now + self.settings.session_lifetime,
                 ip=ip,
-                user_agent=request.headers.get("User-Agent"),
+                # Header bytes that are not UTF-8 arrive as surrogates, which no database takes.
+                user_agent=clean_text(request.headers.get("User-Agent") or "") or None,
             )
         )
         session = await self.store.read(cq.fetch_session, hash_token(token), now)
@@ -171,7 +175,9 @@ class Auth:
     def login_token(self, request: web.Request) -> str:
         """The login form's anti-forgery token: the browser's, or a new one."""
         token = request.cookies.get(LOGIN_COOKIE)
-        if not token or len(token) > 64:
+        # Only what token_urlsafe() makes: the value is written back into the page and the
+        # cookie, and a cookie byte that is not UTF-8 (a surrogate here) failed that page.
+        if not token or not _LOGIN_TOKEN.fullmatch(token):
             token = secrets.token_urlsafe(24)
         return token
 

@@ -427,7 +427,9 @@ def account_error_message(exc: accounts.AccountError) -> str:
 
 def _same_site_referer(request: web.Request) -> bool:
     referer = request.headers.get("Referer", "")
-    return referer.startswith(f"{request.scheme}://{request.host}{BASE}/")
+    # Browsers send it percent-encoded; bytes that are not UTF-8 (surrogates here) would fail
+    # the error page that links back to it.
+    return referer.isascii() and referer.startswith(f"{request.scheme}://{request.host}{BASE}/")
 
 
 def _conflict_message(exc: cq.ConsoleConflict) -> str:

@@ -18,7 +18,6 @@ into changing an order. Errors are JSON ``{"error": CODE, "message": ...}``:
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import os
@@ -117,7 +116,10 @@ def _credentials(request: web.Request) -> tuple[str, str]:
         raise _unauthorized("Log in with an admin account (HTTP Basic).")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
+        # Not base64 (binascii.Error), not UTF-8 once decoded, or not even ASCII: a header
+        # byte that is not UTF-8 reaches us as a surrogate, which b64decode refuses with a
+        # plain ValueError.
         raise _unauthorized("Malformed credentials.") from None
     username, sep, password = decoded.partition(":")
     if not sep or not username:

@@ -33,3 +33,70 @@ async def test_a_lone_surrogate_in_an_agent_s_json_is_stored_as_a_replacement_ch
             assert r.status == 400 and (await r.json())["error"] == "invalid_json"
         status, _ = await rina.get("/console/inbox")
         assert status == 200
+
+
+# -- header bytes that are not UTF-8 --------------------------------------------------------------
+# aiohttp hands such bytes to the application as surrogates ("\udcff"); no client library sends
+# them, so these tests write the request themselves.
+
+
+async def raw_request(server: ConsoleServer, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send one HTTP/1.1 request as bytes; the status and the whole answer."""
+    import asyncio
+
+    host, port = server.base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(head + f"Host: {host}:{port}\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 20)
+    writer.close()
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+async def test_header_bytes_that_are_not_utf8_get_an_answer_not_a_500(console_server: ConsoleServer) -> None:
+    """Before, each of these answered 500 Internal Server Error: a login-form cookie that is not
+    UTF-8 (echoed into the form), a browser whose User-Agent is not UTF-8 logging in (stored with
+    the session), an error page linking back to such a Referer, and HTTP Basic credentials that
+    are not even ASCII on the admin API."""
+    status, answer = await raw_request(console_server, b"GET /console/login HTTP/1.1\r\nCookie: sapa_console_login=ab\xff\xfecd\r\n")
+    assert status == 200 and b'name="csrf_token"' in answer
+    # The whole login, from a browser with such a User-Agent.
+    async with new_http() as http:
+        from tests.console.conftest import ACCOUNTS, login_form_token
+
+        token = await login_form_token(http, console_server.base)
+        cookie = next(c for c in http.cookie_jar if c.key == "sapa_console_login").value
+    password = ACCOUNTS["budi"][2]
+    form = f"username=budi&password={password}&csrf_token={token}&next=/console/inbox".encode()
+    status, answer = await raw_request(
+        console_server,
+        b"POST /console/login HTTP/1.1\r\nUser-Agent: Mozilla/5.0 \xff\xfe\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nCookie: sapa_console_login=" + cookie.encode() + b"\r\n",
+        form,
+    )
+    assert status == 303, answer
+    session = next(
+        line.split(b"=", 1)[1].split(b";")[0]
+        for line in answer.split(b"\r\n")
+        if line.lower().startswith(b"set-cookie: sapa_console=")
+    )
+    async with new_http() as http:
+        http.cookie_jar.update_cookies({"sapa_console": session.decode()})
+        async with http.get(console_server.base + "/console/inbox") as r:
+            html = await r.text()
+            assert r.status == 200
+    csrf = html.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    # A form action that fails (no such conversation) shows an error page with a link back.
+    status, answer = await raw_request(
+        console_server,
+        b"POST /console/conversations/999999/take HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        b"Cookie: sapa_console=" + session + b"\r\nReferer: " + console_server.base.encode() + b"/console/inbox?q=\xff\r\n",
+        b"csrf_token=" + csrf.encode(),
+    )
+    assert status == 403 and "ditangani tim lain".encode() in answer
+    # The admin API: Basic credentials that are not base64 of anything.
+    status, answer = await raw_request(console_server, b"GET /api/admin/orders HTTP/1.1\r\nAuthorization: Basic \xff\xfe\r\n")
+    assert status == 401 and b'"error": "unauthorized"' in answer and b"WWW-Authenticate" in answer
+    async with aiohttp.ClientSession() as http:
+        async with http.get(console_server.base + "/healthz") as r:
+            assert r.status == 200
