@@ -69,7 +69,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     if not isinstance(channel, TelegramChannel):
         return json_error(503, "unavailable", "The Telegram channel is starting.")
     given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode("utf-8"), channel.webhook_secret.encode("utf-8")):
+    # "surrogatepass": header bytes that are not UTF-8 reach us as surrogates (a wrong secret, not a 500).
+    if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), channel.webhook_secret.encode("utf-8")):
         WEBHOOK_REFUSED.inc()
         log.warning("Telegram webhook: refused a request without the right secret token from %s", request.remote)
         return json_error(403, "forbidden", "Wrong or missing secret token.")
