@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ruamel.yaml.nodes import ScalarNode, SequenceNode
@@ -235,16 +235,24 @@ def _texts(probs: Problems, fld: Field, what: str) -> dict[str, str] | None:
     return {"id": value.get("id") or value["en"], "en": value.get("en") or value["id"]}
 
 
+def _split(value: str) -> SplitResult | None:
+    """``urlsplit(value)``, or None for what it cannot parse ("http://[": an unclosed IPv6 host)."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return None
+
+
 def _logo(probs: Problems, fld: Field) -> str | None:
     if is_null(fld.node):
         return None
     value = text(probs, fld, "logo")
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme in ("https", "http") and parts.netloc:
+    parts = _split(value)
+    if parts is not None and parts.scheme in ("https", "http") and parts.netloc:
         return value
-    if not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//"):
+    if parts is not None and not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//"):
         return value
     probs.error(fld.line, f"logo must be an https:// URL or a path starting with '/', got {value!r}")
     return None
@@ -394,9 +402,9 @@ def _origins(probs: Problems, fld: Field) -> tuple[str, ...] | None:
         if value is None:
             ok = False
             continue
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-                or parts.query or parts.fragment:
+        parts = _split(value)
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
+                or parts.path not in ("", "/") or parts.query or parts.fragment:
             probs.error(
                 line,
                 f"allowed origin must be a scheme and host like \"https://shop.example\" "

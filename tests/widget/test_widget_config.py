@@ -205,3 +205,12 @@ def test_tokens_are_signed_with_the_secret():
     assert TokenSigner("other").visitor(token) is None
     for bad in (None, 7, "", token + "x", token.replace(".", ".."), "é" * 22 + "." + token.split(".")[1]):
         assert signer.visitor(bad) is None
+
+
+def test_a_url_python_cannot_parse_is_reported_not_a_crash(data_dir: Path):
+    write(data_dir, 'version: 1\nlogo: "http://["\nallowed_origins: ["http://[zz]", "https://ok.example"]\n')
+    assert [str(p) for p in check_data_dir(data_dir)] == [
+        "data/widget.yml:2: logo must be an https:// URL or a path starting with '/', got 'http://['",
+        "data/widget.yml:3: allowed origin must be a scheme and host like \"https://shop.example\" (no path), "
+        "got 'http://[zz]'",
+    ]
