@@ -100,3 +100,27 @@ async def test_header_bytes_that_are_not_utf8_get_an_answer_not_a_500(console_se
     async with aiohttp.ClientSession() as http:
         async with http.get(console_server.base + "/healthz") as r:
             assert r.status == 200
+
+
+def test_an_attachment_url_on_another_host_is_not_loaded_as_an_image() -> None:
+    """Only this server's own paths become images; "//host/x" is another host (as in console.js)."""
+    import types
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parents[2] / "agent_console" / "templates")),
+        autoescape=True,
+    )
+    message = types.SimpleNamespace(
+        sender_type="customer", seq=1, nlu={}, text="bukti transfer", buttons=None,
+        created_at=datetime(2026, 11, 23, tzinfo=UTC),
+        attachments=[{"url": "//evil.example/x.png", "name": "x.png"}, {"url": "/widget/uploads/abc", "name": "bukti.jpg"}],
+    )
+    html = env.get_template("_message.html").render(
+        m=message, customer=None, v=types.SimpleNamespace(agent_names={}), when=lambda d, f: d.strftime(f)
+    )
+    assert 'src="/widget/uploads/abc"' in html
+    assert "evil.example/x.png\"" not in html and '<span class="att">x.png</span>' in html
