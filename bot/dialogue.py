@@ -385,7 +385,7 @@ class Dialogue:
             return
         # "yg parang" under five shirts' buttons: that button, as if pressed.
         picked = None if turn.message.text.startswith("/") else typed_choice(turn.message.text, flow.get(OFFERED) or [])
-        digression = None if picked else self._digression(turn.parse, flow_def)
+        digression = None if picked or _answers_in_kind(slot.type, turn.parse) else self._digression(turn.parse, flow_def)
         if digression and slot.type in FREE_TEXT_TYPES and _QUESTION.search(turn.message.text):
             await self._digress(run, flow, digression)
             return
@@ -496,6 +496,13 @@ class Dialogue:
         run.state[FLOW] = parked.pop()
         _set_parked(run, parked)
         return True
+
+
+def _answers_in_kind(slot_type: str, parse: ParseResult) -> bool:
+    """The message is the kind of value the question asks for, so even when it is refused
+    ("order SP-2026-000999 not found") it is a wrong answer to ask again, not a request to
+    start the flow the value alone suggests (an order number alone reads as "check my order")."""
+    return slot_type == "order_number" and any(e.entity == "order_number" for e in parse.entities)
 
 
 def _choices_offered(messages: list[dict[str, Any]]) -> list[list[str]]:

@@ -655,9 +655,12 @@ async def _order_number(a: Answer) -> dict[str, Any] | Rejected:
     filled: dict[str, Any] = {a.slot.name: number}
     contact = a.flow_slot("contact")
     if contact is None:
-        # A flow that asks no proof (a shop's own warranty claim) still needs a real order for
-        # the person it hands over to. With a contact slot, an unknown number fails later,
-        # exactly like a wrong phone, so nothing tells which orders exist.
+        # A flow that asks no proof (a complaint, a shop's own warranty claim) still needs a
+        # real order for the person it hands over to, and a typo deserves "check the number".
+        # Saying a number exists tells a stranger no more than the sequence of numbers does
+        # (their own order shows it); what an order holds is never shown here. With a contact
+        # slot, an unknown number fails at the contact, exactly like a wrong phone, so a
+        # stranger cannot tell which of the two was wrong.
         if a.ctx.orders is not None and await a.ctx.orders.get(number) is None:
             return Rejected(a.text("flow_order_not_found", number=number))
         return filled

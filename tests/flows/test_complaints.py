@@ -179,3 +179,14 @@ async def test_everyday_complaints_and_late_parcels_reach_a_flow(bot):
         chat = bot.customer(f"everyday-{i}")
         await chat.say(text)
         assert (await chat.state()).get("flow", {}).get("name") == flow, (text, chat.text)
+
+
+async def test_a_mistyped_order_number_is_asked_again_and_can_be_skipped(bot):
+    chat = bot.customer("salah-nomor")
+    await chat.say("saya mau komplain, paket belum sampai udah 2 minggu")
+    await chat.say("SP-2026-000999")
+    assert "Pesanan SP-2026-000999 tidak kami temukan" in chat.text, chat.text
+    await chat.say("lewati")
+    await chat.say("lewati")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket is not None and ticket.order_number is None
