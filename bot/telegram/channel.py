@@ -72,7 +72,6 @@ from bot import metrics
 from bot.bus import BusUnavailable, Event, channel_topic
 from bot.config import Settings, secret_key
 from bot.flows.context import shop_name
-from bot.intents import CHOICE_PREFIX
 from bot.handlers.widget_uploads import NotAnImage, UploadStore
 from bot.runtime import Runtime
 from bot.store import StoredMessage
@@ -581,7 +580,7 @@ class TelegramChannel:
             payload = await self.store.read(tgdb.callback_payload, data[len(render.TOKEN_PREFIX) :])
         if (
             payload is not None
-            and _answers_a_question(payload)
+            and render.answers_a_question(payload)
             and not await self.store.read(tgdb.keyboard_is_current, message.chat.id, message.message_id)
         ):
             # Telegram leaves old keyboards pressable (the widget shows only the last one):
@@ -1097,15 +1096,6 @@ def _pressed_title(query: CallbackQuery, data: str) -> str | None:
             if button.callback_data == data:
                 return button.text
     return None
-
-
-# Payloads that answer the question their message asked (yes/no, skip, cancel, a choice):
-# their meaning depends on what the conversation is waiting for.
-_ANSWER_PAYLOADS = ("/affirm", "/deny", "/skip", "/cancel")
-
-
-def _answers_a_question(payload: str) -> bool:
-    return payload in _ANSWER_PAYLOADS or payload.startswith(CHOICE_PREFIX)
 
 
 def _promo_buttons(channel: TelegramChannel, lang: str) -> list[tuple[str, str]]:

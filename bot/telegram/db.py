@@ -29,6 +29,7 @@ from bot.store.models import (
     telegram_leases,
     telegram_outbox,
 )
+from bot.telegram import render
 
 PENDING, SENT, FAILED, BLOCKED = "pending", "sent", "failed", "blocked"
 MAX_ERROR = 500
@@ -362,11 +363,18 @@ def outbox_rows(conn: Connection, chat_id: int | None = None) -> list[dict[str, 
 
 
 def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool:
-    """Whether ``message_id`` belongs to the latest message with a keyboard the bot sent (or
-    is sending) to the chat — the question the conversation waits an answer to. One stored
-    message can be several sends (quick replies on one, the share-contact button on the
-    next); a chat without such a message in the outbox (an older or wiped database) counts
-    as current."""
+    """Whether a button that answers a question (yes/no, skip, a choice), pressed under the
+    bot's message ``message_id``, answers what the conversation waits for now.
+
+    Telegram leaves every old keyboard pressable. A keyboard is current when its message
+    is the latest one whose keyboard asks something (answer buttons, or the share-contact
+    button). One stored message can be several sends (quick replies on one, the
+    share-contact button on the next): a press on either part counts. A pushed message's
+    buttons ("Cek status pesanan" under an order update) ask nothing, so an order update
+    arriving mid-flow leaves the flow's question current.
+
+    A chat without such a message in the outbox (an older or wiped database) counts as current.
+    """
     rows = conn.execute(
         select(
             telegram_outbox.c.telegram_message_id,
@@ -382,14 +390,26 @@ def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool
         .order_by(telegram_outbox.c.id.desc())
         .limit(200)
     ).all()
-    for _, payload, conversation_id, seq in rows:
-        if isinstance(payload, dict) and payload.get("markup"):
-            return any(
-                sent_id == message_id
-                for sent_id, _, other_conversation, other_seq in rows
-                if (other_conversation, other_seq) == (conversation_id, seq)
-            )
-    return True
+    pressed = next(((conv, seq) for sent_id, _, conv, seq in rows if sent_id == message_id), None)
+    latest = next(((conv, seq) for _, payload, conv, seq in rows if _asks(conn, payload)), None)
+    return latest is None or pressed == latest
+
+
+def _asks(conn: Connection, payload: Any) -> bool:
+    """Whether an outbox payload's keyboard asks the customer something."""
+    markup = payload.get("markup") if isinstance(payload, dict) else None
+    if not isinstance(markup, dict):
+        return False
+    if "contact" in markup:
+        return True
+    for row in markup.get("inline") or ():
+        for button in row:
+            data = str(button.get("data") or "") if isinstance(button, dict) else ""
+            if data.startswith(render.TOKEN_PREFIX):
+                data = callback_payload(conn, data[len(render.TOKEN_PREFIX) :]) or ""
+            if render.answers_a_question(data):
+                return True
+    return False
 
 
 def callback_payload(conn: Connection, token: str) -> str | None:

@@ -25,6 +25,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from bot.intents import CHOICE_PREFIX
 from bot.types import Lang
 
 MAX_TEXT = 4096  # Telegram's limit per message, in UTF-16 code units
@@ -34,6 +35,14 @@ INTERNAL_PREFIX = "tg:"  # callback data the adapter handles itself (language, p
 NOOP = "tg:noop"
 
 Part = dict[str, Any]
+
+# Payloads that answer the question their message asked (yes/no, skip, cancel, a choice):
+# their meaning depends on what the conversation is waiting for.
+ANSWER_PAYLOADS = ("/affirm", "/deny", "/skip", "/cancel")
+
+
+def answers_a_question(payload: str) -> bool:
+    return payload in ANSWER_PAYLOADS or payload.startswith(CHOICE_PREFIX)
 
 
 def _units(text: str) -> int:

@@ -1,0 +1,84 @@
+"""An audit of the Telegram channel as a customer meets it, with what the order and payment
+flows learned lately: typed choices next to inline keyboards that stay pressable, order
+updates arriving mid-flow, English customers, /help, and what Telegram itself refuses
+(callback data over 64 bytes, texts over 4,096 characters)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.telegram.conftest import TelegramServer, TgUser, launch
+from tests.telegram.fakebot import Call
+
+
+@pytest.fixture(scope="module")
+def tg(tmp_path_factory: pytest.TempPathFactory, telegram_data: Path, nlu_cache: Path) -> Iterator[TelegramServer]:
+    """The demo shop on Telegram in polling mode (what is audited here does not depend on
+    how updates arrive; test_telegram_chat.py covers both modes)."""
+    fake, server = launch("polling", tmp_path_factory.mktemp("tg-audit"), telegram_data, nlu_cache)
+    yield server
+    server.stop()
+    fake.stop()
+
+
+def ask(user: TgUser, text: str, count: int = 1) -> list[Call]:
+    user.say(text)
+    return user.replies(count)
+
+
+def press(user: TgUser, message: Call, title: str, count: int = 1) -> list[Call]:
+    user.press(message, title)
+    return user.replies(count)
+
+
+def text_of(call: Call) -> str:
+    return str(call.params.get("text", ""))
+
+
+def keyboard(call: Call) -> list[str]:
+    markup = call.params.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard") or [] for button in row]
+
+
+def alerts_since(tg: TelegramServer, before: int) -> list[str]:
+    return [c.params["text"] for c in tg.fake.calls_of("answerCallbackQuery")[before:] if c.params.get("text")]
+
+
+def order_in_chat(user: TgUser, product: str = "mau pesan 1 blus kutubaru M") -> str:
+    """An order placed by typing every answer in the chat; its number."""
+    assert "keranjang" in text_of(ask(user, product)[0])
+    for answer in ("udah itu aja", user.first_name, "081234567890", "Jl. Kaliurang km 5 no 12, Sleman", "sleman",
+                   "jne reg"):
+        ask(user, answer)
+    [summary] = ask(user, "transfer bank")
+    assert "Sudah benar semua?" in text_of(summary)
+    placed, _instructions = press(user, summary, "✅ Ya, pesan sekarang", 2)
+    number = text_of(placed).split("Nomor pesanan: ")[1].split()[0]
+    assert number.startswith("SP-")
+    return number
+
+
+def test_an_order_update_mid_flow_leaves_the_flows_question_current(tg: TelegramServer) -> None:
+    """An order update with a button ("Sudah transfer" under a rejected payment) arrives while
+    the customer is choosing at "Mau tambah produk lain?": the question's buttons still answer it
+    (before, the update's button made them "expired" and the keyboard was taken away)."""
+    user = tg.user("id", "Rudi")
+    number = order_in_chat(user)
+    ask(user, f"udah tf {number} ke BCA 189rb a.n. Rudi")  # asks for the receipt photo
+    [done] = ask(user, "lewati")
+    assert "sudah kami terima" in text_of(done)
+
+    [cart] = ask(user, "mau pesan 1 kemeja parang L biru")
+    assert "Mau tambah produk lain" in text_of(cart)
+    result = tg.sapa("order", "reject", "--data-dir", str(tg.data), "--reason", "Dana belum masuk", number)
+    assert result.returncode == 0, result.stderr
+    [update] = user.replies(1)
+    assert "belum bisa kami verifikasi" in text_of(update) and keyboard(update) == ["Sudah transfer"]
+
+    before = len(tg.fake.calls_of("answerCallbackQuery"))
+    [asked] = press(user, cart, "✅ Lanjut ke pengiriman")
+    assert "atas nama siapa" in text_of(asked)
+    assert not alerts_since(tg, before)
