@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
 from bot.store.models import (
     conversations,
+    messages,
     telegram_broadcasts,
     telegram_callbacks,
     telegram_chats,
@@ -366,12 +367,16 @@ def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool
     """Whether a button that answers a question (yes/no, skip, a choice), pressed under the
     bot's message ``message_id``, answers what the conversation waits for now.
 
-    Telegram leaves every old keyboard pressable. A keyboard is current when its message
-    is the latest one whose keyboard asks something (answer buttons, or the share-contact
-    button). One stored message can be several sends (quick replies on one, the
-    share-contact button on the next): a press on either part counts. A pushed message's
-    buttons ("Cek status pesanan" under an order update) ask nothing, so an order update
-    arriving mid-flow leaves the flow's question current.
+    Telegram leaves every old keyboard pressable. A keyboard is current when
+
+    - its message is the latest one whose keyboard asks something (answer buttons, or the
+      share-contact button). One stored message can be several sends (quick replies on
+      one, the share-contact button on the next): a press on either part counts. A pushed
+      message's buttons ("Cek status pesanan" under an order update) ask nothing, so an
+      order update arriving mid-flow leaves the flow's question current;
+    - and the customer has said nothing since it was sent: a typed answer ("bca" at the
+      bank question) moves the conversation on even when the next question ("how much?")
+      has no keyboard of its own, and a later conversation makes it stale too.
 
     A chat without such a message in the outbox (an older or wiped database) counts as current.
     """
@@ -392,7 +397,32 @@ def keyboard_is_current(conn: Connection, chat_id: int, message_id: int) -> bool
     ).all()
     pressed = next(((conv, seq) for sent_id, _, conv, seq in rows if sent_id == message_id), None)
     latest = next(((conv, seq) for _, payload, conv, seq in rows if _asks(conn, payload)), None)
-    return latest is None or pressed == latest
+    if latest is not None and pressed != latest:
+        return False
+    if pressed is None or pressed[0] is None or pressed[1] is None:
+        return True
+    conversation_id, seq = pressed
+    said_since = conn.execute(
+        select(messages.c.id)
+        .where(
+            messages.c.conversation_id == conversation_id,
+            messages.c.sender_type == "customer",
+            messages.c.seq > seq,
+        )
+        .limit(1)
+    ).first()
+    if said_since is not None:
+        return False
+    newer = conn.execute(
+        select(conversations.c.id)
+        .where(
+            conversations.c.channel == "telegram",
+            conversations.c.external_id == str(chat_id),
+            conversations.c.id > conversation_id,
+        )
+        .limit(1)
+    ).first()
+    return newer is None
 
 
 def _asks(conn: Connection, payload: Any) -> bool:

@@ -82,3 +82,33 @@ def test_an_order_update_mid_flow_leaves_the_flows_question_current(tg: Telegram
     [asked] = press(user, cart, "✅ Lanjut ke pengiriman")
     assert "atas nama siapa" in text_of(asked)
     assert not alerts_since(tg, before)
+
+
+def test_a_button_under_a_question_answered_by_typing_is_expired(tg: TelegramServer) -> None:
+    """At "Transfer ke rekening mana?" the customer types "bca"; the next question ("how much?")
+    has no keyboard. Pressing "Mandiri" under the bank question then must not be read as the
+    amount (before: "Nominalnya belum terbaca" and the old keyboard marked "✓ Mandiri", as if
+    the bank had changed); it is expired, and the flow goes on from the amount."""
+    user = tg.user("id", "Sinta")
+    number = order_in_chat(user)
+    ask(user, "kak saya sudah transfer")
+    [bank] = ask(user, number)
+    assert "rekening mana" in text_of(bank) and "Mandiri" in keyboard(bank)
+    [amount] = ask(user, "bca")
+    assert "nominal" in text_of(amount).lower() and not keyboard(amount)
+
+    before = len(tg.fake.calls_of("answerCallbackQuery"))
+    user.press(bank, "Mandiri")
+    [alert] = tg.fake.wait_for(lambda: alerts_since(tg, before), what="the press answered with a notice")
+    assert "sudah tidak berlaku" in alert
+    tg.fake.wait_for(
+        lambda: [
+            c for c in tg.fake.calls_of("editMessageReplyMarkup", user.chat_id)
+            if c.params["message_id"] == bank.result["message_id"] and not c.params.get("reply_markup")
+        ],
+        what="the old keyboard removed",
+    )
+    [sender] = ask(user, "189rb")
+    assert "Atas nama siapa" in text_of(sender)
+    assert not [t for t in user.received() if "belum terbaca" in t]
+    assert "Mandiri" not in [t for t, _ in tg.customer_messages(user.chat_id)]
