@@ -77,7 +77,10 @@ STALE_FLOW = timedelta(hours=2)
 DESCRIPTION_WORDS = 4
 # Wrong answers in a row before the bot also offers a person.
 MAX_WRONG_ANSWERS = 3
+# A greeting mid-flow ("halo kak", or Telegram's /start pressed again) is not an answer:
+# greeted back, then the flow's question again, rather than "that option doesn't exist".
 DIGRESSION_INTENTS = (
+    intents.GREET,
     intents.PRODUCT_SEARCH,
     intents.ORDER_STATUS,
     intents.PAYMENT_CONFIRMATION,

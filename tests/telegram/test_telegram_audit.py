@@ -112,3 +112,22 @@ def test_a_button_under_a_question_answered_by_typing_is_expired(tg: TelegramSer
     assert "Atas nama siapa" in text_of(sender)
     assert not [t for t in user.received() if "belum terbaca" in t]
     assert "Mandiri" not in [t for t, _ in tg.customer_messages(user.chat_id)]
+
+
+def test_start_pressed_again_mid_order_greets_and_asks_the_question_again(tg: TelegramServer) -> None:
+    """/start (the menu, a shared t.me link) in the middle of an order was read as the answer to
+    the flow's question: "Pilihan itu tidak ada…" at the variant, "Namanya belum terbaca" at the
+    name. Now the customer is greeted and the question comes again, its buttons still current."""
+    user = tg.user("id", "Wulan")
+    [variants] = ask(user, "mau pesan kemeja parang")
+    assert "M · biru" in keyboard(variants)
+    user.say("/start")
+    greeting = user.wait_text("selamat datang")
+    assert "tidak ada" not in greeting
+    tg.fake.wait_for(lambda: [t for t in user.received() if "info promo" in t], what="the promotions question")
+    assert not [t for t in user.received() if "tidak ada" in t or "belum terbaca" in t]
+    again = [c for c in tg.fake.sent(user.chat_id) if keyboard(c) == keyboard(variants)]
+    assert len(again) == 2  # the question, and the same question after the greeting
+    user.seen = len(tg.fake.sent(user.chat_id))
+    [quantity] = press(user, again[-1], "M · biru")
+    assert "Mau pesan berapa" in text_of(quantity)
