@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import itertools
 import logging
 import os
 import random
@@ -710,7 +711,12 @@ class TelegramChannel:
         lang = result.info.lang
         tokens: dict[str, str] = {}
         drafts = await self._reply_drafts(chat.chat_id, result, tokens)
-        drafts += self._notice_drafts(chat.chat_id, lang, client_id, notices, tokens, start=len(drafts))
+        extra = self._notice_drafts(chat.chat_id, lang, client_id, notices, tokens, start=len(drafts))
+        # The notices (/help's command list, /start's promotions question) follow the turn's
+        # first answer (the help text, the greeting): when a flow was waiting, the replies go
+        # on with "Lanjut ya, Kak" and its question, which must stay the last thing to answer.
+        first = sum(1 for d in itertools.takewhile(lambda d: d.seq == drafts[0].seq, drafts)) if drafts else 0
+        drafts[first:first] = extra
         await self._enqueue(drafts, tokens)
         if lang != chat.lang and not chat.lang_fixed and lang in LANGS:
             await self.store.write(lambda conn, now: tgdb.update_chat(conn, now, chat_id=chat.chat_id, lang=lang))

@@ -131,3 +131,21 @@ def test_start_pressed_again_mid_order_greets_and_asks_the_question_again(tg: Te
     user.seen = len(tg.fake.sent(user.chat_id))
     [quantity] = press(user, again[-1], "M · biru")
     assert "Mau pesan berapa" in text_of(quantity)
+
+
+def test_help_mid_order_keeps_the_flows_question_last(tg: TelegramServer) -> None:
+    """/help at "Mau tambah produk lain?": the help text and the command list, then the
+    question again — the last message, the one to answer (before, the command list came
+    after it and buried it)."""
+    user = tg.user("id", "Yanti")
+    ask(user, "mau pesan kemeja parang")
+    ask(user, "M biru")
+    [cart] = ask(user, "1")
+    assert "Mau tambah produk lain" in text_of(cart)
+    help_text, commands, back, question = ask(user, "/help", 4)
+    assert "Kakak bisa tanya" in text_of(help_text)
+    assert "/status" in text_of(commands) and "/agent" in text_of(commands)
+    assert "Lanjut" in text_of(back)
+    assert "Mau tambah produk lain" in text_of(question) and keyboard(question) == keyboard(cart)
+    [name] = press(user, question, "✅ Lanjut ke pengiriman")
+    assert "atas nama siapa" in text_of(name)
