@@ -336,10 +336,13 @@ class Dialogue:
         found = {e.entity for e in run.turn.parse.entities}
         if "product" not in found and find_products(self.ctx.shop.products, run.turn.parse.normalized, limit=1):
             found.add("product")  # "the parang shirt": a category or name the validator can narrow down
+        # The photo sent just before choosing this flow, or with the opening message itself
+        # (a Telegram photo captioned "udah tf SP-… ke BCA 396rb a.n. Sari").
+        photo = run.state.get(slots.PENDING_PHOTO) or any(a.kind == "image" for a in run.turn.message.attachments)
         seeds = {}
         for slot in flow_def.slots:
-            if slot.type == "image" and run.state.get(slots.PENDING_PHOTO):
-                seeds[slot.name] = "photo"  # the photo sent just before choosing this flow
+            if slot.type == "image" and photo:
+                seeds[slot.name] = "photo"
             elif slot.type in ("product", "order_number", "amount") and slot.type in found:
                 seeds[slot.name] = text
             elif slot.type == "contact" and found & {"phone", "email"} and "order_number" in found:

@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.telegram.conftest import TelegramServer, TgUser, launch
+from tests.telegram.conftest import TelegramServer, TgUser, launch, tiny_png
 from tests.telegram.fakebot import Call
 
 
@@ -149,3 +149,24 @@ def test_help_mid_order_keeps_the_flows_question_last(tg: TelegramServer) -> Non
     assert "Mau tambah produk lain" in text_of(question) and keyboard(question) == keyboard(cart)
     [name] = press(user, question, "✅ Lanjut ke pengiriman")
     assert "atas nama siapa" in text_of(name)
+
+
+def test_a_receipt_photo_captioned_with_the_payment_is_confirmed_at_once(tg: TelegramServer) -> None:
+    """On Telegram the receipt screenshot and "udah tf SP-… ke BCA 189rb a.n. …" are one
+    message (a captioned photo). Every detail was taken from the caption, but the photo was
+    not: "Kalau ada, kirim foto/screenshot bukti transfernya ya" asked for what had just
+    been sent. Now the confirmation is recorded with the photo as its receipt."""
+    user = tg.user("id", "Lia")
+    number = order_in_chat(user)
+    user.send_photo(tiny_png(), caption=f"udah tf {number} ke BCA 189rb a.n. Lia Amalia")
+    [done] = user.replies(1)
+    assert "Konfirmasi pembayaran Rp189.000" in text_of(done) and number in text_of(done)
+    [(bank, amount, sender, receipt)] = tg.query(
+        "SELECT p.bank, p.amount, p.sender_name, p.proof_url FROM payment_submissions p "
+        "JOIN orders o ON o.id = p.order_id WHERE o.number = ?",
+        number,
+    )
+    assert (bank, amount, sender) == ("BCA", 189000, "Lia Amalia")
+    assert receipt and receipt.startswith("/widget/uploads/")
+    [(status,)] = tg.query("SELECT status FROM orders WHERE number = ?", number)
+    assert status == "payment_submitted"
