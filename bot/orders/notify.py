@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.catalog import rupiah
 from bot.orders.records import OrderRecord, PaymentMethod
@@ -111,7 +112,9 @@ class Notices:
         )
         template = self.tracking_urls.get(order.courier)
         if template and order.tracking_number:
-            url = template.replace("{tracking_number}", order.tracking_number)
+            # an admin may type "JP 1234 5678" (trackers want it without spaces), and "&" or "#"
+            # would break the link
+            url = template.replace("{tracking_number}", quote("".join(order.tracking_number.split()), safe=""))
             text += "\n" + self._t("order_push_tracking_link", order, url=url)
         return self._message(text, order, ("order_button_status", "/order_status"))
 

@@ -329,3 +329,14 @@ def _shirt_with(m: int):  # type: ignore[no-untyped-def]
     from tests.orders.conftest import KEMEJA
 
     return replace(KEMEJA, variants=(replace(KEMEJA.variants[0], stock=m), KEMEJA.variants[1]))
+
+
+async def test_the_tracking_link_works_for_a_number_typed_with_spaces(book: OrderBook, store: Store):
+    from dataclasses import replace
+
+    placed = await book.place(await new_order(store, "tina", line("KMJ-01-M", 1)))
+    book.notices.tracking_urls["jnt-ez"] = "https://cekresi.com/?noresi={tracking_number}"
+    order = replace(placed, courier="jnt-ez", tracking_number="JP 0012 3456#78")
+    text = book.notices.shipped(order).text
+    assert "JP 0012 3456#78" in text  # shown as the admin typed it
+    assert "https://cekresi.com/?noresi=JP00123456%2378" in text
