@@ -3,6 +3,8 @@ the buttons that make answering easy (variants in stock, couriers with their cos
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -164,6 +166,17 @@ def cart_lines(cart: list[dict[str, Any]], texts: Texts, lang: Lang) -> str:
     return "\n".join(lines)
 
 
+def address_before_city(address: str, city: str) -> str:
+    """The address without the city it ends with, since the summary writes the city after it:
+    "Jl. Kaliurang km 5 no 12, Sleman" and Sleman → "Jl. Kaliurang km 5 no 12" (not "…, Sleman,
+    Sleman"). An address that names the city elsewhere, or only the city, stays as written."""
+    if not city:
+        return address
+    ending = re.compile(r"[\s,]+(?:kota|kab\.?|kabupaten)?\s*" + re.escape(city) + r"[\s.,]*$", re.IGNORECASE)
+    shorter = ending.sub("", address)
+    return shorter if shorter.strip(" ,.") else address
+
+
 def order_summary(tracker: Tracker, flow: FlowDef, ctx: FlowContext, lang: Lang) -> str:
     """Everything the customer is about to confirm: items, costs, who, where, how to pay."""
     get = tracker.get_slot
@@ -180,7 +193,7 @@ def order_summary(tracker: Tracker, flow: FlowDef, ctx: FlowContext, lang: Lang)
         total=rupiah(subtotal + shipping, lang),
         name=str(get(_named(flow, "name")) or ""),
         phone=str(get(_named(flow, "phone")) or ""),
-        address=str(get("address") or ""),
+        address=address_before_city(str(get("address") or ""), str(get(_named(flow, "city")) or "")),
         city=str(get(_named(flow, "city")) or ""),
         payment=payment_method_title(str(get(_named(flow, "payment_method")) or ""), ctx, lang),
     )

@@ -353,6 +353,10 @@ async def test_the_city_in_the_address_is_offered_as_a_button(bot):
     assert "Kota/kabupaten" in chat.text and chat.buttons == ["Surabaya"]
     await chat.press("Surabaya")
     assert "Ongkir ke Surabaya" in chat.text
+    await chat.press("JNE")
+    await chat.press("Transfer bank")
+    # the summary writes the city once, not "…, Surabaya, Surabaya"
+    assert "📍 Jl. Melati No. 5, Gubeng, Surabaya\n" in chat.text, chat.text
 
     street = bot.customer("city-in-street")
     await street.say("mau pesan 1 kemeja parang slim fit L biru")
