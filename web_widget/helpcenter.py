@@ -98,6 +98,9 @@ class EntryView:
     question: str
     answer: str
     links: tuple[tuple[str, str], ...]  # (title, "#other-entry-id") for the entry's FAQ buttons
+    # (title, payload) for its other buttons ("/order_status", "/complaint"...): what the chat
+    # does, so on the page they open the chat and send the payload there, as a tap in the chat would.
+    actions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,18 +120,23 @@ class SearchView:
 
 def entry_view(entry: FaqEntry, lang: Lang, known: set[str]) -> EntryView:
     """``entry`` in ``lang`` (its first example question is the headline); buttons to other
-    entries become links to them on the page, the others are the chat's business."""
+    entries become links to them on the page, the others open the chat with their payload
+    (answers such as "report it with the button below" rely on that button being there)."""
     questions = entry.questions.get(lang) or entry.questions.get("id") or entry.questions.get("en") or (entry.id,)
-    links = []
+    links: list[tuple[str, str]] = []
+    actions: list[tuple[str, str]] = []
     for button in entry.buttons:
         target = button.payload[len("/faq/") :] if button.payload.startswith("/faq/") else None
         if target in known:
             links.append((_text(button.title, lang) or target, f"#{target}"))
+        else:
+            actions.append((_text(button.title, lang) or button.payload, button.payload))
     return EntryView(
         id=entry.id,
         question=questions[0],
         answer=entry.answer.get(lang) or entry.answer.get("id") or "",
         links=tuple(links),
+        actions=tuple(actions),
     )
 
 

@@ -9,7 +9,9 @@
  * as HTML. The protocol spoken with the server is web_widget/PROTOCOL.md.
  *
  * A small API for the shop's own scripts: window.SapaWidget.open(), .close(),
- * .toggle(), .setLang("id" | "en").
+ * .toggle(), .setLang("id" | "en"), and .send(text, title): open the chat and send `text`
+ * (what the customer would type, or a button payload such as "/order_status", shown as
+ * `title`) once the chat is ready and the pre-chat form, when the shop asks for one, is filled in.
  */
 (function () {
   "use strict";
@@ -409,6 +411,7 @@
     stick: true,
     payloadTitles: {},
     lastTypingSent: 0,
+    pendingSend: null, // {text, display} from SapaWidget.send(), waiting for the session / pre-chat form
   };
   var storedLang = LS.get(K.lang);
   S.lang = storedLang === "id" || storedLang === "en" ? storedLang : browserLang();
@@ -1895,6 +1898,23 @@
       if (f && S.open) f.focus();
     }
     if (!pre && !loading && S.open && UI.shadow.activeElement == null) UI.input.focus();
+    if (!pre && !loading && !S.blocked) flushPendingSend();
+  }
+
+  // SapaWidget.send(): the page asked the chat to do something (e.g. the help centre's
+  // "Cek posisi paket" button). Sent as a quick reply would be, but only after the session
+  // exists and the pre-chat form is done, so the shop still learns who is asking.
+  function send(text, display) {
+    if (typeof text !== "string" || !text.replace(/\s+/g, "")) return;
+    S.pendingSend = { text: text, display: display != null ? String(display) : null };
+    if (S.open) showView();
+    else open();
+  }
+  function flushPendingSend() {
+    var p = S.pendingSend;
+    if (!p) return;
+    S.pendingSend = null;
+    enqueue(p.text, p.display);
   }
 
   function open() {
@@ -1999,10 +2019,17 @@
     showView();
     if (SS.get(K.open)) open();
     else start(); // config now; history and unread badge for a returning visitor
-    window.SapaWidget = { open: open, close: close, toggle: toggle, setLang: setLang };
+    window.SapaWidget = { open: open, close: close, toggle: toggle, setLang: setLang, send: send };
   }
 
-  window.SapaWidget = { open: function () { setTimeout(function () { window.SapaWidget.open(); }, 0); } };
+  // Until boot (the document is still loading) calls wait for it.
+  function later(name) {
+    return function () {
+      var args = arguments;
+      setTimeout(function () { window.SapaWidget[name].apply(null, args); }, 0);
+    };
+  }
+  window.SapaWidget = { open: later("open"), setLang: later("setLang"), send: later("send") };
   if (document.body) boot();
   else document.addEventListener("DOMContentLoaded", boot);
 })();

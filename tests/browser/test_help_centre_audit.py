@@ -1,0 +1,78 @@
+"""The help centre (``/bantuan``) in real headless Chromium, as visitors meet it: an answer's
+buttons lead somewhere, the chat opened from the page follows the page, links to an entry can
+be shared. Against a real `sapa run` on the demo shop."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.conftest import RunningServer, start_server
+
+pytestmark = NEEDS_CHROMIUM
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+expect = sync_api.expect
+
+W = "sapa-chat"  # the widget's host element; Playwright's CSS selectors pierce its open shadow root
+REPLY_TIMEOUT = 20_000  # ms; a reply normally takes well under a second
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("help-centre-audit"))
+    yield running
+    running.stop()
+
+
+def new_page(browser, errors: list[str], **context_args):  # type: ignore[no-untyped-def]
+    args = {"viewport": {"width": 375, "height": 740}, "locale": "id-ID", "is_mobile": True, **context_args}
+    context = browser.new_context(**args)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page
+
+
+@pytest.fixture
+def errors() -> Iterator[list[str]]:
+    seen: list[str] = []
+    yield seen
+    assert not seen, f"JavaScript errors on the page: {seen}"
+
+
+@pytest.fixture
+def page(browser, errors: list[str]):  # type: ignore[no-untyped-def]
+    context, page = new_page(browser, errors)
+    yield page
+    context.close()
+
+
+def pass_prechat(page) -> None:  # type: ignore[no-untyped-def]
+    """The demo shop asks for a name before the first message."""
+    expect(page.locator(f"{W} #sapa-pc-name")).to_be_visible(timeout=15_000)
+    page.locator(f"{W} #sapa-pc-name").fill("Rina Wulandari")
+    page.locator(f"{W} .prechat button[type=submit]").click()
+
+
+def test_an_answers_action_button_starts_that_action_in_the_chat(page, server: RunningServer) -> None:  # type: ignore[no-untyped-def]
+    # "Laporkan lewat tombol di bawah": the answer promises a button; it must be there and work.
+    page.goto(server.base + "/bantuan?q=barang+rusak+gimana")
+    best = page.locator("section.result details.entry").first
+    expect(best).to_have_attribute("data-faq", "order-damaged-item")
+    expect(best.locator(".answer")).to_contain_text("tombol di bawah")
+    report = best.get_by_role("button", name="Laporkan sekarang")
+    expect(report).to_be_visible()
+    report.click()
+
+    # The chat opens (after the shop's pre-chat form) with the button's action sent as its title,
+    # and the bot starts the complaint, as a tap on that button in the chat would.
+    expect(page.locator(f"{W} .win")).to_be_visible(timeout=15_000)
+    pass_prechat(page)
+    expect(page.locator(f"{W} .row.customer .bubble")).to_have_text("Laporkan sekarang", timeout=REPLY_TIMEOUT)
+    expect(page.locator(f"{W} .row.bot[data-seq] .bubble").last).to_contain_text(
+        "Boleh diceritakan masalahnya", timeout=REPLY_TIMEOUT
+    )
+    # No raw payload anywhere on the page.
+    expect(page.locator("body")).not_to_contain_text("/complaint")
