@@ -76,3 +76,26 @@ def test_an_answers_action_button_starts_that_action_in_the_chat(page, server: R
     )
     # No raw payload anywhere on the page.
     expect(page.locator("body")).not_to_contain_text("/complaint")
+
+
+@pytest.mark.parametrize(("browser_locale", "page_lang", "title", "reply"), [
+    ("id-ID", "en", "Chat with Batik Sekar Ayu", "What's the order number?"),
+    ("en-GB", "id", "Chat dengan Batik Sekar Ayu", "Nomor pesanannya berapa?"),
+])
+def test_the_chat_opened_from_the_page_speaks_the_pages_language(  # type: ignore[no-untyped-def]
+    browser, errors: list[str], server: RunningServer, browser_locale: str, page_lang: str, title: str, reply: str
+) -> None:
+    # A visitor whose browser says Indonesian reads the English page (or the other way round)
+    # and asks the chat from it: the chat and the bot answer in the page's language.
+    context, page = new_page(browser, errors, locale=browser_locale)
+    try:
+        page.goto(server.base + f"/bantuan?lang={page_lang}#order-status-check")
+        entry = page.locator("details#order-status-check")
+        expect(entry).to_have_attribute("open", "")
+        entry.locator("button.action").click()
+        expect(page.locator(f"{W} .win")).to_be_visible(timeout=15_000)
+        expect(page.locator(f"{W} .win")).to_contain_text(title)
+        pass_prechat(page)
+        expect(page.locator(f"{W} .row.bot[data-seq] .bubble").last).to_contain_text(reply, timeout=REPLY_TIMEOUT)
+    finally:
+        context.close()
