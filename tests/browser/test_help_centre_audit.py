@@ -99,3 +99,19 @@ def test_the_chat_opened_from_the_page_speaks_the_pages_language(  # type: ignor
         expect(page.locator(f"{W} .row.bot[data-seq] .bubble").last).to_contain_text(reply, timeout=REPLY_TIMEOUT)
     finally:
         context.close()
+
+
+def test_a_question_for_the_chat_is_handed_over_not_retyped(page, server: RunningServer) -> None:  # type: ignore[no-untyped-def]
+    # "cek pesanan saya SP-…" is the chat's job; the page says so, and its button takes the
+    # question along: the bot goes straight on with that order.
+    question = "cek pesanan saya SP-2026-000123"
+    page.goto(server.base + "/bantuan")
+    box = page.get_by_role("searchbox")
+    box.fill(question)
+    box.press("Enter")
+    result = page.locator("section.result")
+    expect(result).to_contain_text("paling cepat lewat chat")
+    result.get_by_role("button", name="Chat dengan kami").click()
+    pass_prechat(page)
+    expect(page.locator(f"{W} .row.customer .bubble")).to_have_text(question, timeout=REPLY_TIMEOUT)
+    expect(page.locator(f"{W} .row.bot[data-seq] .bubble").last).to_contain_text("nomor HP atau email", timeout=REPLY_TIMEOUT)
