@@ -90,6 +90,50 @@ UI: dict[Lang, dict[str, str]] = {
 }
 
 
+# The page's own colours; links and small headings take the shop's colour only where it is
+# dark enough to read on them (WCAG AA, 4.5:1), so a yellow brand does not make links vanish.
+PAGE_BACKGROUND = "#fbf7f1"
+TEXT_COLOR = "#2b2118"
+MIN_TEXT_CONTRAST = 4.5
+
+
+def _luminance(color: str) -> float:
+    """WCAG relative luminance of ``#rgb`` / ``#rrggbb`` (widget.yml's colours are checked to be one)."""
+    hex_digits = color.lstrip("#")
+    if len(hex_digits) == 3:
+        hex_digits = "".join(c * 2 for c in hex_digits)
+    channels = [int(hex_digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The shop's look from ``widget.yml``, so the help centre matches its chat and its shop."""
+
+    primary: str  # header bar and buttons, with ``on_primary`` text, as the widget's launcher
+    on_primary: str
+    accent: str  # links and small headings on the light page
+    logo: str | None  # only a logo the shop configured; the widget's default is Sapa's, not theirs
+
+    @classmethod
+    def of(cls, shop: ShopData) -> "Brand":
+        widget = shop.widget
+        primary = widget.primary_color
+        readable = contrast(primary, PAGE_BACKGROUND) >= MIN_TEXT_CONTRAST
+        return cls(
+            primary=primary,
+            on_primary=widget.text_on_primary,
+            accent=primary if readable else TEXT_COLOR,
+            logo=widget.logo if shop.widget_config is not None else None,
+        )
+
+
 @dataclass(frozen=True)
 class EntryView:
     """One FAQ entry as the page shows it, in the page's language."""
@@ -147,6 +191,7 @@ class HelpCentre:
         self.shop = shop
         self.default_lang = default_lang
         self.shop_name = _text((shop.shop or {}).get("name")) or "Toko"
+        self.brand = Brand.of(shop)
         known = {e.id for e in shop.faqs}
         self.entries: dict[Lang, dict[str, EntryView]] = {
             lang: {e.id: entry_view(e, lang, known) for e in shop.faqs} for lang in ("id", "en")
@@ -194,6 +239,7 @@ class HelpCentre:
             other_lang="en" if lang == "id" else "id",
             ui=UI[lang],
             shop_name=self.shop_name,
+            brand=self.brand,
             sections=self.sections[lang],
             search=search,
             max_query=MAX_QUERY_CHARS,
@@ -236,4 +282,4 @@ def add_routes(app: web.Application, shop: ShopData, default_lang: Lang) -> None
     app.router.add_get("/help", _help_redirect)
 
 
-__all__ = ["HelpCentre", "SearchView", "EntryView", "add_routes"]
+__all__ = ["Brand", "HelpCentre", "SearchView", "EntryView", "add_routes", "contrast"]

@@ -4,12 +4,15 @@ be shared. Against a real `sapa run` on the demo shop."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from tests.browser.conftest import NEEDS_CHROMIUM
-from tests.conftest import RunningServer, start_server
+from tests.conftest import DEMO_DATA, RunningServer, start_server
 
 pytestmark = NEEDS_CHROMIUM
 
@@ -115,3 +118,65 @@ def test_a_question_for_the_chat_is_handed_over_not_retyped(page, server: Runnin
     pass_prechat(page)
     expect(page.locator(f"{W} .row.customer .bubble")).to_have_text(question, timeout=REPLY_TIMEOUT)
     expect(page.locator(f"{W} .row.bot[data-seq] .bubble").last).to_contain_text("nomor HP atau email", timeout=REPLY_TIMEOUT)
+
+
+def shop_with_look(root: Path, colors: str, logo: str | None) -> Path:
+    """The demo shop with other colours (and logo) in its widget.yml."""
+    data = root / "data"
+    shutil.copytree(DEMO_DATA, data, ignore=shutil.ignore_patterns("uploads", ".secret_key"))
+    widget = data / "widget.yml"
+    text = widget.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^colors:.*$", f"colors: {colors}", text)
+    text = re.sub(r"(?m)^logo:.*$", f'logo: "{logo}"' if logo else "logo: null", text)
+    widget.write_text(text, encoding="utf-8")
+    return data
+
+
+def rgb(hex_color: str) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def contrast(css_a: str, css_b: str) -> float:
+    """WCAG contrast ratio of two computed ``rgb(r, g, b)`` colours."""
+    def luminance(css: str) -> float:
+        channels = [int(v) / 255 for v in re.findall(r"\d+", css)[:3]]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(css_a), luminance(css_b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize(("primary", "on_primary", "logo", "links_in_brand"), [
+    ("#0A6E3C", "#FFFFFF", "/widget/assets/logo.svg", True),  # a green shop with its logo
+    ("#FFD400", "#111111", None, False),  # a yellow one: too light for links on the page
+])
+def test_the_page_wears_the_shops_colours_and_logo(  # type: ignore[no-untyped-def]
+    browser, errors: list[str], tmp_path: Path, primary: str, on_primary: str, logo: str | None, links_in_brand: bool
+) -> None:
+    data = shop_with_look(tmp_path, f'{{primary: "{primary}", text_on_primary: "{on_primary}"}}', logo)
+    running = start_server(tmp_path / "work", data)
+    context, page = new_page(browser, errors, viewport={"width": 1280, "height": 800}, is_mobile=False)
+    try:
+        page.goto(running.base + "/bantuan#payment-methods")
+        style = "(el, prop) => getComputedStyle(el)[prop]"
+        header = page.locator("header.top")
+        assert header.evaluate(style, "backgroundColor") == rgb(primary)
+        assert header.get_by_role("link").first.evaluate(style, "color") == rgb(on_primary)
+        search = page.get_by_role("button", name="Cari")
+        assert (search.evaluate(style, "backgroundColor"), search.evaluate(style, "color")) == (rgb(primary), rgb(on_primary))
+        # Links on the light page take the shop's colour only where it stays readable (4.5:1).
+        link = page.locator("details#payment-methods a[data-entry]").first
+        expect(link).to_be_visible()
+        color = link.evaluate(style, "color")
+        assert (color == rgb(primary)) is links_in_brand
+        assert contrast(color, page.locator("details#payment-methods").evaluate(style, "backgroundColor")) >= 4.5
+        shown = page.locator("header.top img")
+        if logo:
+            expect(shown).to_have_attribute("src", logo)
+            assert shown.evaluate("img => img.complete && img.naturalWidth > 0")
+        else:
+            expect(shown).to_have_count(0)
+    finally:
+        context.close()
+        running.stop()
