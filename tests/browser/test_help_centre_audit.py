@@ -180,3 +180,29 @@ def test_the_page_wears_the_shops_colours_and_logo(  # type: ignore[no-untyped-d
     finally:
         context.close()
         running.stop()
+
+
+def test_an_opened_entry_can_be_shared_by_its_address(browser, errors: list[str], page, server: RunningServer) -> None:  # type: ignore[no-untyped-def]
+    # A visitor opens an answer and copies the address bar to a friend: the friend's page opens
+    # at that answer, already open.
+    page.goto(server.base + "/bantuan?lang=en")
+    page.locator("details#payment-cod > summary").click()
+    expect(page.locator("details#payment-cod")).to_have_attribute("open", "")
+    expect(page).to_have_url(server.base + "/bantuan?lang=en#payment-cod")
+    page.locator("details#payment-cod > summary").click()  # closed again: no longer the page's anchor
+    expect(page).to_have_url(server.base + "/bantuan?lang=en")
+
+    friend, friend_page = new_page(browser, errors)
+    try:
+        friend_page.goto(server.base + "/bantuan?lang=en#payment-cod")
+        shared = friend_page.locator("details#payment-cod")
+        expect(shared).to_have_attribute("open", "")
+        expect(shared.locator(".answer")).to_be_in_viewport()
+        # Another entry's address typed on the same page opens that one too.
+        friend_page.goto(server.base + "/bantuan?lang=en#shipping-cost")
+        expect(friend_page.locator("details#shipping-cost")).to_have_attribute("open", "")
+        # A link mangled on the way (a broken %-escape) is no script error, just the page.
+        friend_page.goto(server.base + "/bantuan?lang=en#%E0%A4")
+        expect(friend_page.get_by_role("heading", name="Help Centre")).to_be_visible()
+    finally:
+        friend.close()
