@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from typing import Iterator
 
 import pytest
 
 from bot.shopdata.loader import load_shop
 from tests.conftest import DEMO_DATA, RunningServer, start_server
-from tests.test_help_centre import get
+from tests.test_help_centre import get, result_section
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +44,12 @@ def test_every_button_of_an_answer_is_on_the_page(server: RunningServer, lang: s
             else:
                 assert f'data-chat-send="{button.payload}"' in shown, (entry.id, button.payload)
                 assert f">{title}</button>" in shown and f">{button.payload}<" not in shown
+
+
+def test_a_search_linked_as_help_still_searches(server: RunningServer) -> None:
+    # A shop's English page links "/help?q=cash on delivery": the visitor lands on the answer.
+    status, url, page = get(server.base, "/help", q="can I pay cash on delivery?")
+    landed = urllib.parse.urlsplit(url)
+    assert status == 200 and landed.path == "/bantuan"
+    assert urllib.parse.parse_qs(landed.query) == {"lang": ["en"], "q": ["can I pay cash on delivery?"]}
+    assert 'data-faq="payment-cod"' in result_section(page)

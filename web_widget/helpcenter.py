@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -273,7 +274,9 @@ def _entries(scores: Any, entries: dict[str, EntryView], floor: float = 0.0) -> 
 
 
 async def _help_redirect(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/bantuan?lang=en")
+    # A search linked as /help?q=… (from a shop's English page) still searches.
+    query = request.query.get("q", "")
+    raise web.HTTPFound("/bantuan?" + urlencode({"lang": "en", **({"q": query} if query else {})}))
 
 
 def add_routes(app: web.Application, shop: ShopData, default_lang: Lang) -> None:
