@@ -206,3 +206,25 @@ def test_an_opened_entry_can_be_shared_by_its_address(browser, errors: list[str]
         expect(friend_page.get_by_role("heading", name="Help Centre")).to_be_visible()
     finally:
         friend.close()
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("resep nasi goreng kampung", "belum ada jawaban yang pas"),  # nothing in the FAQ
+    ("cek pesanan SP-2026-000123", "paling cepat lewat chat"),  # the chat's job
+    ("bisa cod?", "COD tersedia"),  # an answer
+])
+def test_a_screen_reader_learns_what_a_search_found(page, server: RunningServer, query: str, found: str) -> None:  # type: ignore[no-untyped-def]
+    # A search reloads the page: the title says what was searched, and the result (found or
+    # not) is a named region with a heading, so heading navigation does not skip past it.
+    page.goto(server.base + "/bantuan")
+    box = page.get_by_role("searchbox", name="Cari")
+    box.fill(query)
+    box.press("Enter")
+    expect(page).to_have_title(f"“{query}” · Pusat Bantuan · Batik Sekar Ayu")
+    name = f"Hasil pencarian untuk “{query}”"
+    expect(page.get_by_role("heading", level=2, name=name)).to_have_count(1)
+    expect(page.get_by_role("region", name=name)).to_contain_text(found)
+    # The outline: h1 page, h2 results, h3 within, h2 all questions, h3 per category.
+    levels = page.locator("main").locator("h1, h2, h3").evaluate_all("hs => hs.map(h => h.tagName)")
+    assert levels[:2] == ["H1", "H2"] and levels.index("H2", 1) == 1
+    assert all(level == "H3" for level in levels[2 : levels.index("H2", 2)])
