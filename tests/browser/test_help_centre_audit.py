@@ -228,3 +228,23 @@ def test_a_screen_reader_learns_what_a_search_found(page, server: RunningServer,
     levels = page.locator("main").locator("h1, h2, h3").evaluate_all("hs => hs.map(h => h.tagName)")
     assert levels[:2] == ["H1", "H2"] and levels.index("H2", 1) == 1
     assert all(level == "H3" for level in levels[2 : levels.index("H2", 2)])
+
+
+def test_without_javascript_the_page_answers_and_shows_no_dead_buttons(browser, errors: list[str], server: RunningServer) -> None:  # type: ignore[no-untyped-def]
+    # Search is a plain form and entries are <details>: both work without JavaScript. The chat
+    # does not, so its buttons are not offered where they could do nothing.
+    context, page = new_page(browser, errors, java_script_enabled=False)
+    try:
+        page.goto(server.base + "/bantuan")
+        box = page.get_by_role("searchbox", name="Cari")
+        box.fill("barang rusak gimana")
+        box.press("Enter")
+        best = page.locator("section.result details.entry").first
+        expect(best.locator(".answer")).to_contain_text("Mohon maaf")
+        expect(page.locator("[data-open-chat]").first).to_be_attached()
+        expect(page.locator("[data-open-chat]:visible")).to_have_count(0)
+        page.locator("details#payment-methods > summary").click()
+        page.locator("details#payment-methods a[data-entry]").first.click()
+        expect(page).to_have_url(re.compile(r"#payment-bank-accounts$"))
+    finally:
+        context.close()
