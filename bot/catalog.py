@@ -35,6 +35,34 @@ CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "sepatu": ("sepatu", "shoe", "shoes"),
 }
 
+# How the categories above read in a list of what the shop sells; a shop's own category
+# reads as its name.
+CATEGORY_LABELS: dict[str, dict[str, str]] = {
+    "kemeja": {"id": "Kemeja", "en": "Shirts"},
+    "dress": {"id": "Dress", "en": "Dresses"},
+    "blus": {"id": "Blus", "en": "Blouses"},
+    "kain": {"id": "Kain", "en": "Fabric"},
+    "sarung": {"id": "Sarung", "en": "Sarongs"},
+    "tas": {"id": "Tas", "en": "Bags"},
+    "aksesoris": {"id": "Aksesoris", "en": "Accessories"},
+    "outer": {"id": "Outer", "en": "Outerwear"},
+    "set": {"id": "Setelan", "en": "Sets"},
+    "sepatu": {"id": "Sepatu", "en": "Shoes"},
+}
+
+
+def category_label(category: str, lang: str = "id") -> str:
+    labels = CATEGORY_LABELS.get(category.lower())
+    return labels[lang if lang in labels else "id"] if labels else category.replace("_", " ").capitalize()
+
+
+def categories(products: Sequence[Product]) -> list[str]:
+    """The catalog's categories, the one with the most products first."""
+    counts: dict[str, int] = {}
+    for product in products:
+        counts[product.category] = counts.get(product.category, 0) + 1
+    return sorted(counts, key=lambda c: -counts[c])
+
 
 @dataclass(frozen=True)
 class ProductMatch:

@@ -71,6 +71,8 @@ FREE_TEXT_TYPES = ("text", "name")
 # How sure the NLU must be before a message that does not answer the question is
 # treated as something else (a question, another request).
 DIGRESSION_CONFIDENCE = 0.6
+# A catalog question that names a size or colour needs less of the NLU's confidence.
+NAMED_OPTION_DIGRESSION = 0.5
 # A flow untouched this long is parked when the customer writes again.
 STALE_FLOW = timedelta(hours=2)
 # An opening message this long already describes the problem (complaints).
@@ -429,7 +431,10 @@ class Dialogue:
         intent = parse.intent
         if intents.is_faq(intent.name):
             return None if parse.suggestions or intent.confidence < DIGRESSION_CONFIDENCE else "action_answer_faq"
-        if intent.name not in DIGRESSION_INTENTS or intent.confidence < DIGRESSION_CONFIDENCE:
+        threshold = DIGRESSION_CONFIDENCE
+        if intent.name == intents.PRODUCT_SEARCH and any(e.entity in ("size", "color") for e in parse.entities):
+            threshold = NAMED_OPTION_DIGRESSION  # "XL biru ada?": the options it names say it too
+        if intent.name not in DIGRESSION_INTENTS or intent.confidence < threshold:
             return None
         for other in self.ctx.shop.flows.values():
             if other.trigger == intent.name:

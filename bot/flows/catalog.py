@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import ProductMatch, find_products, option_summary, options_label, price_range
+from bot.catalog import (
+    ProductMatch,
+    categories,
+    category_label,
+    find_products,
+    option_summary,
+    options_label,
+    price_range,
+)
 from bot.flows import context, slots
 from bot.flows.common import lang_of, offer_handoff_buttons
 from bot.flows.context import FlowContext
@@ -19,6 +28,16 @@ from bot.texts import Texts
 from bot.types import Lang
 
 MAX_PRODUCTS = 4
+# Words of a request to see the catalog as a whole ("ada produk apa aja kak?", "what do you
+# sell?"): when a message says nothing else, the answer is what the shop sells, not "we
+# couldn't find that product". "jual skincare ga?" names something, so it is not browsing.
+BROWSE_WORDS = frozenset(
+    "ada apa aja saja kak min ya sih dong nih yang yg produk produknya barang barangnya katalog katalognya "
+    "jual jualan jualannya dijual kalian kamu toko lihat liat semua tersedia koleksi koleksinya macam jenis "
+    "what do does you sell products product items item have catalog catalogue show me your all kind kinds "
+    "of which are there available the a we stuff".split()
+)
+_WORDS = re.compile(r"[^\W\d_]+")
 
 
 class ActionProductSearch(Action):
@@ -43,12 +62,17 @@ class ActionProductSearch(Action):
         size, color = entities.get("size"), entities.get("color")
         query = latest.get("normalized") or latest.get("text") or ""
         products = await live_products(ctx)
+        if category := entities.get("category"):  # a button of the list of what we sell
+            skus = [p.sku for p in products if p.category == category]
         matches = find_products(products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS)
         missing = None
         if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
             # Nothing in the asked size/colour: say so, then show what there is.
             missing = options_label({k: v for k, v in (("size", size), ("color", color)) if v}, lang).replace(" · ", " ")
             matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS)
+        if not matches and not (size or color) and _browsing(str(latest.get("text") or "")):
+            dispatcher.utter_message(**_what_we_sell(products, texts, lang))
+            return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
         if not matches:
             dispatcher.utter_message(text=texts.get("product_not_found", lang), buttons=offer_handoff_buttons(lang))
             return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, "handoff")]
@@ -56,6 +80,33 @@ class ActionProductSearch(Action):
             text=_answer(matches, texts, lang, missing), buttons=_order_buttons(matches, texts, lang)
         )
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
+
+
+def _browsing(text: str) -> bool:
+    words = _WORDS.findall(text.lower())
+    return bool(words) and all(w in BROWSE_WORDS for w in words)
+
+
+def _what_we_sell(products: tuple[Product, ...], texts: Texts, lang: Lang) -> dict[str, Any]:
+    """The catalog's categories, each a button that shows its products."""
+    found = categories(products)
+    return {
+        "text": texts.get("product_categories", lang, categories=_listed([category_label(c, lang).lower() for c in found], lang)),
+        "buttons": [
+            {
+                "title": category_label(c, lang),
+                "payload": "/product_search" + json.dumps({"category": c}, separators=(",", ":")),
+            }
+            for c in found
+        ],
+    }
+
+
+def _listed(items: list[str], lang: Lang) -> str:
+    """"kemeja, tas dan kain" / "shirts, bags and fabric"."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + (" dan " if lang == "id" else " and ") + items[-1]
 
 
 async def live_products(ctx: FlowContext) -> tuple[Product, ...]:

@@ -393,3 +393,19 @@ async def test_a_typed_word_several_buttons_share_is_left_to_the_question(bot):
     await chat.say("mau beli kemeja batik")
     await chat.say("kemeja")  # every offered title has it: not a pick
     assert "tersedia dalam pilihan" not in chat.text
+
+
+async def test_asking_what_the_shop_sells_lists_its_categories_as_buttons(bot):
+    chat = bot.customer("browse")
+    await chat.say("ada produk apa aja kak?")
+    assert chat.text.startswith("Kami jual ") and "tas" in chat.text and "belum ketemu" not in chat.text, chat.text
+    assert "Tas" in chat.buttons and "Kemeja" in chat.buttons
+    await chat.press("Tas")
+    assert "Tas Rotan Bulat" in chat.text and "Kemeja" not in chat.text, chat.text
+
+    english = bot.customer("browse-en")
+    await english.say("what do you sell?", lang="en")
+    assert english.text.startswith("We sell ") and "Bags" in english.buttons, english.text
+    # naming something the shop does not sell is not browsing
+    await english.say("do you sell laptops?")
+    assert "couldn't find that product" in english.text
