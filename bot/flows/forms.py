@@ -12,7 +12,7 @@ its flow files without code.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
@@ -457,12 +457,29 @@ async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
 async def _add_more(a: Answer) -> dict[str, Any] | Rejected:
     answer = a.choice or a.raw
     more = False if means_go_on(answer) else parse_yes_no(answer, a.intent)
-    if more is None:
+    named = await _named_product(a) if more is None else None
+    if more is None and named is None:
         return a.invalid("flow_invalid_add_more")
-    if not more:
+    if more is False:
         return {a.slot.name: False}
     cleared = {name: None for name in (a.flow_slot("product"), a.flow_slot("variant"), a.flow_slot("quantity")) if name}
-    return {a.slot.name: None, **cleared}
+    return {a.slot.name: None, **cleared, **(named or {})}
+
+
+async def _named_product(a: Answer) -> dict[str, Any] | None:
+    """"kemeja kawung L" at "add another product?": yes, and this one. The product slot's
+    answer when the message names a product it can take (with its size/colour when
+    said), an empty dict when it names one the product question must ask about (several
+    match, sold out), None when it names none."""
+    flow = a.ctx.shop.flows.get(a.tracker.get_slot(slots.FLOW) or "")
+    product_slot = flow.slot_of_type("product") if flow else None
+    if product_slot is None:
+        return None
+    query = a.tracker.latest_message.get("normalized") or a.raw
+    if not entity(a.entities, "product") and not find_products(a.ctx.shop.products, query, limit=1):
+        return None
+    filled = await _product(replace(a, slot=product_slot, notes=[]))
+    return filled if isinstance(filled, dict) else {}
 
 
 # -- delivery and payment -----------------------------------------------------------

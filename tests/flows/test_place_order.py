@@ -409,3 +409,17 @@ async def test_asking_what_the_shop_sells_lists_its_categories_as_buttons(bot):
     # naming something the shop does not sell is not browsing
     await english.say("do you sell laptops?")
     assert "couldn't find that product" in english.text
+
+
+async def test_naming_another_product_at_add_more_adds_it(bot):
+    chat = bot.customer("second-line")
+    await chat.say("mau pesan 1 kemeja parang slim fit L biru")
+    assert "Mau tambah produk" in chat.text, chat.text
+    await chat.say("tas rotan bulat")  # yes, and this one
+    assert "Tas Rotan Bulat tersedia dalam pilihan" in chat.text, chat.text
+    await chat.say("20 cm natural")
+    assert "Mau pesan berapa" in chat.text, chat.text
+    await chat.say("1")
+    assert "Kemeja Batik Parang" in chat.text and "Tas Rotan Bulat" in chat.text, chat.text
+    await chat.say("kemeja")  # several shirts: the product question asks which
+    assert "Mau tambah produk" not in chat.text and chat.buttons, chat.text
