@@ -30,6 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # same DATABASE_URL mistakes; a traceback would bury the one line that matters.
         print(f"sapa: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Ctrl+C while loading, training or waiting: the operator asked to stop, so no
+        # traceback; 130 (128 + SIGINT) as shells report it. Stores were closed on the way
+        # out and writes are transactions, so nothing is left half-written.
+        print(file=sys.stderr)
+        return 130
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,130 @@
+"""The `sapa` command under the conditions an operator's shell, CI or cron gives it:
+Ctrl+C, closed or non-UTF-8 standard input, a reader that leaves, broken configuration.
+Every test runs the CLI as a subprocess, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import sapa_env
+from tests.test_cli import GOOD_FAQ, sapa, write
+
+
+def _popen(*args: str, cwd: Path, env: dict[str, str] | None = None, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        env=sapa_env(cwd, **(env or {})),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
+
+
+def _read_until(process: subprocess.Popen, marker: bytes, timeout: float = 240) -> bytes:
+    """Read the process's stdout until ``marker`` appears (the prompt has no newline)."""
+    fd = process.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        assert time.monotonic() < deadline, f"no {marker!r} in {seen!r}"
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            chunk = os.read(fd, 4096)
+            assert chunk, f"stdout closed before {marker!r}: {seen!r}; stderr: {process.stderr.read()!r}"
+            seen += chunk
+    return seen
+
+
+def _shop(tmp_path: Path) -> None:
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+
+
+# -- Ctrl+C ------------------------------------------------------------------------
+
+
+def test_ctrl_c_at_the_chat_prompt_ends_the_chat_at_once(tmp_path: Path):
+    # Before: Ctrl+C did nothing until Enter was pressed (asyncio.run waited for the thread
+    # blocked in stdin.readline), and a second Ctrl+C printed a traceback.
+    _shop(tmp_path)
+    process = _popen("chat", "--data-dir", "shop", cwd=tmp_path)
+    try:
+        _read_until(process, b"\n> ")
+        process.send_signal(signal.SIGINT)
+        # Standard input stays open: nothing but the signal may end the chat.
+        returncode = process.wait(timeout=60)
+        stderr = process.stderr.read().decode("utf-8", "replace")
+    finally:
+        process.kill()
+        process.wait()
+    assert returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+def test_ctrl_c_while_starting_is_no_traceback(tmp_path: Path):
+    # The first start trains the NLU model (seconds): Ctrl+C then ended with a traceback.
+    _shop(tmp_path)
+    process = _popen("chat", "--data-dir", "shop", cwd=tmp_path)
+    try:
+        _read_until(process, "Memuat".encode())
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=120)
+        stderr = process.stderr.read().decode("utf-8", "replace")
+    finally:
+        process.kill()
+        process.wait()
+    assert returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+# -- sapa chat's standard input ------------------------------------------------------
+
+
+def test_chat_takes_bytes_that_are_not_utf8_under_a_strict_locale(tmp_path: Path):
+    # With a locale whose stdin is strict UTF-8 (en_US.UTF-8, id_ID.UTF-8 on servers), a
+    # Latin-1 byte ended the chat with a UnicodeDecodeError traceback.
+    _shop(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--data-dir", "shop"],
+        cwd=tmp_path,
+        env=sapa_env(tmp_path, PYTHONIOENCODING="utf-8:strict"),
+        input="caf\xe9 halo kak\nbisa bayar pakai apa aja?\n".encode("latin-1"),
+        capture_output=True,
+        timeout=300,
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Bisa transfer bank BCA atau e-wallet, Kak." in result.stdout.decode("utf-8")
+
+
+def test_chat_with_standard_input_closed_ends_like_at_eof(tmp_path: Path):
+    # `sapa chat <&-` (a service or cron job without stdin): was an AttributeError traceback.
+    _shop(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--data-dir", "shop"],
+        cwd=tmp_path,
+        env=sapa_env(tmp_path),
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.close(0),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_chat_answers_a_last_line_without_newline_and_skips_blank_lines(tmp_path: Path):
+    _shop(tmp_path)
+    result = sapa("chat", "--data-dir", "shop", cwd=tmp_path, stdin="\n   \n\nbisa bayar pakai apa aja?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("bot: ") == 1, result.stdout
+    assert "Bisa transfer bank BCA atau e-wallet, Kak." in result.stdout
