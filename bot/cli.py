@@ -36,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # out and writes are transactions, so nothing is left half-written.
         print(file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `sapa order list | head -3`: the reader left. Later writes (and the interpreter's
+        # final flush) would fail again, so stdout goes nowhere from here on.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -128,3 +128,22 @@ def test_chat_answers_a_last_line_without_newline_and_skips_blank_lines(tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("bot: ") == 1, result.stdout
     assert "Bisa transfer bank BCA atau e-wallet, Kak." in result.stdout
+
+
+def test_a_reader_that_leaves_early_is_no_traceback(tmp_path: Path):
+    # `sapa chat < questions.txt | head -3`, `sapa order list | head`: the next write after
+    # the reader left was a BrokenPipeError traceback.
+    _shop(tmp_path)
+    process = _popen("chat", "--data-dir", "shop", cwd=tmp_path)
+    try:
+        _read_until(process, b"\n> ")
+        process.stdout.close()  # the reader leaves
+        process.stdin.write(b"halo kak\nbisa bayar pakai apa aja?\n")
+        process.stdin.close()
+        returncode = process.wait(timeout=120)
+        stderr = process.stderr.read().decode("utf-8", "replace")
+    finally:
+        process.kill()
+        process.wait()
+    assert returncode == 1, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
