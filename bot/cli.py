@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -125,6 +126,30 @@ def _load_shop_or_exit(data_dir: Path):
     return shop
 
 
+def _check_redis_url(settings: Settings) -> None:
+    """A ``REDIS_URL`` redis-py cannot parse: one line and exit 1, before anything starts.
+
+    It was a ValueError traceback from deep inside the server's startup, after the
+    migrations and the NLU training. (A Redis that is down is not refused: the server
+    starts and waits for it, as it does when Redis goes away later.)
+    """
+    if not settings.redis_url:
+        return
+    from redis.asyncio.connection import parse_url
+
+    try:
+        parse_url(settings.redis_url)
+    except ValueError as exc:
+        # The password masked by hand: urllib raises on the very URLs that land here.
+        shown = re.sub(r"(//[^/@]*?:)[^/@]*@", r"\1***@", settings.redis_url)
+        print(
+            f"sapa: REDIS_URL {shown!r} cannot be used: {exc}; write redis://host:6379/0 "
+            "(rediss:// with TLS, unix:///path/to/redis.sock)",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+
+
 # -- run -----------------------------------------------------------------------
 
 
@@ -137,6 +162,7 @@ def _run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env(data_dir=args.data_dir, host=args.host, port=args.port, workers=args.workers)
+    _check_redis_url(settings)
     shop = _load_shop_or_exit(settings.data_dir)
     return serve(settings, shop)
 
@@ -220,6 +246,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING)
     settings = Settings.from_env(data_dir=args.data_dir)
+    _check_redis_url(settings)
     shop = _load_shop_or_exit(settings.data_dir)
     sender = os.environ.get("USER") or "terminal"
     return asyncio.run(chat(settings, shop, sender=sender, lang=args.lang))

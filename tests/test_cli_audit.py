@@ -12,7 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import sapa_env
+import pytest
+
+from tests.conftest import free_port, sapa_env
 from tests.test_cli import GOOD_FAQ, sapa, write
 
 
@@ -147,3 +149,23 @@ def test_a_reader_that_leaves_early_is_no_traceback(tmp_path: Path):
         process.wait()
     assert returncode == 1, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+# -- configuration ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [("localhost:6379", "'localhost:6379'"), ("redis://:s3cret@cache:63790x/0", "'redis://:***@cache:63790x/0'")],
+)
+def test_a_redis_url_that_cannot_be_parsed_is_one_line_before_anything_starts(tmp_path: Path, url: str, shown: str):
+    # Was a ValueError traceback from inside the server's startup, after migrating and training.
+    _shop(tmp_path)
+    for args, stdin in ((("run", "--data-dir", "shop", "--port", str(free_port())), None), (("chat", "--data-dir", "shop"), "halo\n")):
+        result = sapa(*args, cwd=tmp_path, env={"REDIS_URL": url}, stdin=stdin, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"sapa: REDIS_URL {shown} cannot be used: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "s3cret" not in result.stderr
+        assert not (tmp_path / "sapa.db").exists()
