@@ -164,7 +164,29 @@ def _run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(data_dir=args.data_dir, host=args.host, port=args.port, workers=args.workers)
     _check_redis_url(settings)
     shop = _load_shop_or_exit(settings.data_dir)
+    _check_secret_key(settings)
     return serve(settings, shop)
+
+
+def _check_secret_key(settings: Settings) -> None:
+    """Make (or read) the key that signs widget tokens and console sessions now, in one place.
+
+    Without SAPA_SECRET_KEY it is kept in the data dir; in a read-only data dir (a mounted
+    volume, a checkout owned by another user) the widget died at startup with an OSError
+    traceback, after the migrations and the NLU training.
+    """
+    from bot.config import secret_key
+
+    try:
+        secret_key(settings)
+    except OSError as exc:
+        where = settings.data_dir / ".secret_key"
+        print(
+            f"sapa: cannot keep the secret key in {where}: {exc.strerror or exc}; "
+            "make the data dir writable, or set SAPA_SECRET_KEY",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
 
 
 # -- check ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,3 +170,37 @@ def test_a_redis_url_that_cannot_be_parsed_is_one_line_before_anything_starts(tm
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "s3cret" not in result.stderr
         assert not (tmp_path / "sapa.db").exists()
+
+
+def _in_read_only(folder: Path, command: list[str]) -> list[str]:
+    """``command`` run where ``folder`` cannot be written, even by root (who ignores modes):
+    a read-only bind mount in a mount namespace of its own."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        return command
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode:
+        pytest.skip("needs unshare --mount to make a folder read-only for root")
+    return ["unshare", "--mount", "sh", "-c", 'mount --bind -o ro "$0" "$0" && exec "$@"', str(folder), *command]
+
+
+def test_run_with_a_read_only_data_dir_and_no_secret_key_says_what_to_do(tmp_path: Path):
+    # The widget made the secret key at startup and died with an OSError traceback
+    # (Read-only file system: 'shop/.secret_key.1234.ab12cd34'), after migrating and training.
+    _shop(tmp_path)
+    shop = tmp_path / "shop"
+    command = [sys.executable, "-m", "bot.cli", "run", "--data-dir", "shop", "--port", str(free_port())]
+    try:
+        result = subprocess.run(
+            _in_read_only(shop, command), cwd=tmp_path, env=sapa_env(tmp_path), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=240,
+        )
+    finally:
+        shop.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    reason = "Read-only file system" if os.geteuid() == 0 else "Permission denied"
+    assert result.stderr.strip() == (
+        f"sapa: cannot keep the secret key in shop/.secret_key: {reason}; "
+        "make the data dir writable, or set SAPA_SECRET_KEY"
+    ), result.stderr
+    assert not list(shop.glob(".secret_key*"))
