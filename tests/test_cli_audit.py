@@ -8,6 +8,7 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -204,3 +205,54 @@ def test_run_with_a_read_only_data_dir_and_no_secret_key_says_what_to_do(tmp_pat
         "make the data dir writable, or set SAPA_SECRET_KEY"
     ), result.stderr
     assert not list(shop.glob(".secret_key*"))
+
+
+# -- databases Sapa did not migrate ------------------------------------------------------
+
+
+def test_a_database_migrated_by_a_newer_sapa_is_one_line(tmp_path: Path):
+    # A deploy rolled back to an older Sapa: was alembic's "Can't locate revision" traceback.
+    _shop(tmp_path)
+    first = sapa("order", "list", "--data-dir", "shop", cwd=tmp_path, timeout=120)
+    assert first.returncode == 0, first.stderr
+    with sqlite3.connect(tmp_path / "sapa.db") as db:
+        db.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
+    for args in (("order", "list", "--data-dir", "shop"), ("run", "--data-dir", "shop", "--port", str(free_port()))):
+        result = sapa(*args, cwd=tmp_path, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr, result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith(
+            "sapa: the database at DATABASE_URL 'sqlite:///./sapa.db' has schema revision '0099_from_the_future', "
+            "which this Sapa does not know"
+        ), last
+        assert "newer Sapa" in last, last
+
+
+def test_a_database_with_tables_named_like_sapas_but_not_sapas_is_one_line(tmp_path: Path):
+    # Another application's database (or a copy without alembic_version): was
+    # "table orders already exists" with a traceback, after which nothing was created.
+    _shop(tmp_path)
+    with sqlite3.connect(tmp_path / "other.db") as db:
+        db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)")
+        db.execute("INSERT INTO orders (total) VALUES (10.5)")
+    result = sapa("order", "list", "--data-dir", "shop", cwd=tmp_path, env={"DATABASE_URL": "sqlite:///other.db"})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == (
+        "sapa: the database at DATABASE_URL 'sqlite:///other.db' already has tables named like Sapa's (orders) "
+        "but no Sapa schema version: point DATABASE_URL at an empty database or at Sapa's own"
+    ), result.stderr
+    with sqlite3.connect(tmp_path / "other.db") as db:  # the other application's data is untouched
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() == [("orders",)]
+        assert db.execute("SELECT total FROM orders").fetchall() == [(10.5,)]
+
+
+def test_an_empty_database_and_one_with_other_tables_are_migrated(tmp_path: Path):
+    # The refusal above is for Sapa's own table names only: a shared database is fine.
+    _shop(tmp_path)
+    with sqlite3.connect(tmp_path / "shared.db") as db:
+        db.execute("CREATE TABLE wp_posts (id INTEGER PRIMARY KEY)")
+    result = sapa("order", "list", "--data-dir", "shop", cwd=tmp_path, env={"DATABASE_URL": "sqlite:///shared.db"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "No orders."

@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -56,12 +56,43 @@ def _upgrade_sync(connection: Connection) -> None:
         # Held until this transaction ends; SQLite needs nothing here because the
         # write engine's BEGIN IMMEDIATE already excludes other writers.
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK_KEY})")
-    if current_revision(connection) == head_revision():
+    current = current_revision(connection)
+    if current == head_revision():
         return  # already current: skip Alembic's script loading and logging
+    _refuse_foreign_schema(connection, current)
     config = alembic_config()
     # env.py picks this connection up instead of creating an engine of its own.
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def _refuse_foreign_schema(connection: Connection, current: str | None) -> None:
+    """Raise :class:`engines.DatabaseUnavailable` for the databases an operator can point
+    ``DATABASE_URL`` at by mistake, which Alembic reported as a traceback:
+
+    - one migrated by a newer Sapa (a deploy rolled back): "Can't locate revision";
+    - one with tables named like Sapa's but no Sapa revision (another application's, or a
+      copy restored without ``alembic_version``): "table orders already exists".
+    """
+    shown = engines.shown_url(connection.engine.url)
+    script = ScriptDirectory.from_config(alembic_config())
+    if current is not None:
+        if current not in {revision.revision for revision in script.walk_revisions()}:
+            raise engines.DatabaseUnavailable(
+                f"the database at DATABASE_URL {shown!r} has schema revision {current!r}, which this "
+                f"Sapa does not know (its newest is {script.get_current_head()!r}): it was migrated by a "
+                "newer Sapa. Run that version again, or restore a backup made before the upgrade"
+            )
+        return
+    from bot.store.models import Base  # the tables Sapa's migrations create
+
+    taken = sorted(set(inspect(connection).get_table_names()) & set(Base.metadata.tables))
+    if taken:
+        raise engines.DatabaseUnavailable(
+            f"the database at DATABASE_URL {shown!r} already has tables named like Sapa's "
+            f"({', '.join(taken[:5])}{', …' if len(taken) > 5 else ''}) but no Sapa schema version: "
+            "point DATABASE_URL at an empty database or at Sapa's own"
+        )
 
 
 async def upgrade(engine: AsyncEngine) -> None:
