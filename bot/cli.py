@@ -18,6 +18,13 @@ from bot.config import Settings
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    for arg in argv:
+        if not is_utf8(arg):
+            # Python decodes such bytes as lone surrogates: they failed deep in the database
+            # (a traceback) or were silently dropped from a broadcast's text.
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            parser.error(f"the argument {shown!r} is not UTF-8 text; retype it in a UTF-8 terminal")
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
@@ -42,6 +49,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # final flush) would fail again, so stdout goes nowhere from here on.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` came from UTF-8 bytes: argv, the environment and a lenient stdin
+    turn other bytes into lone surrogates, which no database or Bot API accepts."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -91,8 +91,12 @@ def _read_password(username: str) -> str | None:
     password = os.environ.get(PASSWORD_ENV)
     if password is not None:
         return password
+    if sys.stdin is None:  # `sapa agent add … <&-`: nothing to read
+        return None
     if not sys.stdin.isatty():
-        line = sys.stdin.readline()
+        # Decoded here as argv and the environment are (other bytes become lone surrogates,
+        # refused below): sys.stdin's own decoding raised a traceback under a strict locale.
+        line = sys.stdin.buffer.readline().decode("utf-8", "surrogateescape")
         return line.rstrip("\r\n") if line else None
     first = getpass.getpass(f"Password for {username}: ")
     second = getpass.getpass("Once more: ")
@@ -109,9 +113,14 @@ def _agent_add(args: argparse.Namespace) -> int:
         username = accounts.check_username(args.username)
     except accounts.AccountError as exc:
         return _fail(str(exc))
+    from bot.cli import is_utf8
+
     password = _read_password(username)
     if password is None:
         return _fail(f"no password: type it when asked, or set {PASSWORD_ENV}")
+    if not is_utf8(password):
+        # argon2 hashes the UTF-8 bytes; lone surrogates were a UnicodeEncodeError traceback.
+        return _fail("the password is not UTF-8 text. Nothing was created.")
     try:
         accounts.check_password(password, username)
     except accounts.WeakPassword as exc:

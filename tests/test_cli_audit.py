@@ -4,6 +4,7 @@ Every test runs the CLI as a subprocess, as an operator would."""
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import shutil
@@ -256,3 +257,74 @@ def test_an_empty_database_and_one_with_other_tables_are_migrated(tmp_path: Path
     result = sapa("order", "list", "--data-dir", "shop", cwd=tmp_path, env={"DATABASE_URL": "sqlite:///shared.db"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "No orders."
+
+
+# -- text that is not UTF-8 ----------------------------------------------------------------
+
+LATIN1_CAFE = "Diskon caf\udce9 50%"  # "café" typed in a Latin-1 terminal: the byte 0xe9, as Python's argv holds it
+
+
+def test_a_broadcast_typed_in_a_latin1_terminal_is_refused_not_sent_without_its_letters(tmp_path: Path):
+    # Was queued as "Diskon caf 50%" for every opted-in customer: the byte silently dropped.
+    result = sapa("telegram", "broadcast", "--text", LATIN1_CAFE, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "sapa: error: the argument 'Diskon caf\ufffd 50%' is not UTF-8 text; retype it in a UTF-8 terminal"
+    ), result.stderr
+    assert not (tmp_path / "sapa.db").exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-8:strict", "utf-8:surrogateescape"])
+def test_a_broadcast_read_from_a_latin1_file_is_refused(tmp_path: Path, encoding: str):
+    # `sapa telegram broadcast --text - < promo.txt` with promo.txt saved as Latin-1: a
+    # UnicodeDecodeError traceback under a strict locale, "Diskon caf 50%" queued under C.UTF-8.
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "telegram", "broadcast", "--text", "-"],
+        cwd=tmp_path,
+        env=sapa_env(tmp_path, PYTHONIOENCODING=encoding),
+        input="Diskon café 50%\n".encode("latin-1"),
+        capture_output=True,
+        timeout=120,
+    )
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 1, stderr
+    assert stderr.strip() == (
+        "sapa: standard input is not UTF-8 text (byte 0xe9 at offset 10); save it as UTF-8. Nothing was queued."
+    ), stderr
+    listing = sapa("telegram", "broadcasts", cwd=tmp_path)
+    assert listing.stdout.strip() == "No broadcasts yet.", listing.stdout
+
+
+def test_a_broadcast_read_from_a_utf8_file_keeps_every_letter(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "telegram", "broadcast", "--text", "-"],
+        cwd=tmp_path,
+        env=sapa_env(tmp_path, PYTHONIOENCODING="utf-8:strict"),
+        input="Diskon café 50% 🎉\n".encode("utf-8"),
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    report = sapa("telegram", "broadcasts", "--json", cwd=tmp_path)
+    assert json.loads(report.stdout)[0]["text"] == "Diskon café 50% 🎉"
+
+
+def test_agent_add_with_a_password_or_name_that_is_not_utf8_says_so(tmp_path: Path):
+    # Each was a UnicodeDecodeError or UnicodeEncodeError traceback.
+    attempts = [
+        (("agent", "add", "rina", "--role", "admin", "--name", "Rina Sek\udce9r"), {"SAPA_AGENT_PASSWORD": "kuda-lumping-77"}, None, 2),
+        (("agent", "add", "rina", "--role", "admin"), {"SAPA_AGENT_PASSWORD": "kuda-lumping-\udcff7"}, None, 1),
+        (("agent", "add", "rina", "--role", "admin"), {"PYTHONIOENCODING": "utf-8:strict"}, "kuda-lumping-\xff7\n".encode("latin-1"), 1),
+    ]
+    for args, env, stdin, code in attempts:
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            cwd=tmp_path, env=sapa_env(tmp_path, **env), input=stdin, capture_output=True, timeout=120,
+        )
+        stderr = result.stderr.decode("utf-8", "replace")
+        assert result.returncode == code, stderr
+        assert "Traceback" not in stderr, stderr
+        assert "not UTF-8 text" in stderr.splitlines()[-1], stderr
+    listing = sapa("agent", "add", "rina", "--role", "admin", cwd=tmp_path, stdin="kuda-lumping-77\n")
+    assert listing.returncode == 0 and "Created admin 'rina'" in listing.stdout, listing.stderr  # nothing was taken

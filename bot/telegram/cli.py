@@ -60,7 +60,22 @@ def _with_store(fn: Callable[[Any], Awaitable[int]]) -> int:
 def _broadcast(args: argparse.Namespace) -> int:
     from bot.telegram import broadcasts
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    if args.text == "-":
+        # The bytes, decoded strictly: sys.stdin raised a traceback on a Latin-1 file under a
+        # strict locale and silently dropped its accented letters under C.UTF-8, so customers
+        # got "Diskon caf" for "Diskon café".
+        raw = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            print(
+                f"sapa: standard input is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                "save it as UTF-8. Nothing was queued.",
+                file=sys.stderr,
+            )
+            return 1
+    else:
+        text = args.text
     try:
         broadcasts.clean(text, args.lang)
     except broadcasts.InvalidBroadcast as exc:
