@@ -10,8 +10,9 @@ import logging
 import os
 import re
 import sys
+from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from bot.config import Settings
 
@@ -261,9 +262,27 @@ def _nlu_test(args: argparse.Namespace) -> int:
     gc.freeze()
     report = evaluate(model, test_examples)  # includes the model's own training time
     print(format_report(report))
+    _note_untrained_intents(test_examples, model.intents)
     if args.json_out:
         args.json_out.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     return 0
+
+
+def _note_untrained_intents(test_examples: Sequence[Any], trained: Sequence[str]) -> None:
+    """Name the test file's intents that training never saw (a typo such as ``order-status``,
+    an FAQ id that is not in the data dir): their examples count as wrong, and the figures
+    alone did not say why."""
+    from bot.nlu.evaluate import OOS
+
+    known = set(trained) | {OOS}  # out_of_scope is what no confident match is called
+    counts = Counter(ex.intent for ex in test_examples if ex.intent not in known)
+    if counts:
+        listed = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items()))
+        print(
+            f"note: {sum(counts.values())} test example(s) have an intent the training data does not have, "
+            f"so they cannot be predicted right: {listed}",
+            file=sys.stderr,
+        )
 
 
 def _cannot_write(path: Path) -> str | None:

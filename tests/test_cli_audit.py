@@ -328,3 +328,32 @@ def test_agent_add_with_a_password_or_name_that_is_not_utf8_says_so(tmp_path: Pa
         assert "not UTF-8 text" in stderr.splitlines()[-1], stderr
     listing = sapa("agent", "add", "rina", "--role", "admin", cwd=tmp_path, stdin="kuda-lumping-77\n")
     assert listing.returncode == 0 and "Created admin 'rina'" in listing.stdout, listing.stderr  # nothing was taken
+
+
+# -- sapa nlu test ---------------------------------------------------------------------
+
+
+def test_nlu_test_names_the_intents_that_training_never_saw(tmp_path: Path):
+    # A typo in the test file ("order-status") or an FAQ id the data dir lacks silently
+    # counted as wrong answers: 0% for that intent and no word about why.
+    _shop(tmp_path)
+    test = write(
+        tmp_path / "test.yml",
+        'version: "3.1"\nnlu:\n'
+        "- intent: greet\n  examples: |\n    - halo kak\n"
+        "- intent: order-status\n  examples: |\n    - cek pesanan saya\n    - paket saya sampai mana\n"
+        "- intent: faq/payment-methods\n  examples: |\n    - bayar pake apa kak\n"
+        "- intent: faq/refund-policy\n  examples: |\n    - bisa refund ga\n"
+        "- intent: out_of_scope\n  examples: |\n    - siapa presiden amerika\n",
+    )
+    result = sapa("nlu", "test", "--data-dir", "shop", "--data", str(test), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("examples            6\n"), result.stdout
+    assert result.stderr.strip().splitlines()[-1] == (
+        "note: 3 test example(s) have an intent the training data does not have, so they cannot be "
+        "predicted right: faq/refund-policy (1), order-status (2)"
+    ), result.stderr
+
+    known = write(tmp_path / "known.yml", 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - halo kak\n')
+    quiet = sapa("nlu", "test", "--data-dir", "shop", "--data", str(known), cwd=tmp_path)
+    assert quiet.returncode == 0 and "note:" not in quiet.stderr, quiet.stderr
