@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 
+from bot.bus import BusUnavailable
 from bot.config import Settings
 from bot.runtime import running
 from bot.shopdata.model import ShopData
@@ -84,9 +85,16 @@ async def chat(settings: Settings, shop: ShopData, *, sender: str, lang: Lang | 
                 return 0
             if text.isdigit() and 1 <= int(text) <= len(buttons):
                 text = buttons[int(text) - 1].payload
-            result = await runtime.engine.handle(
-                IncomingMessage(channel=CHANNEL, sender_id=sender, text=text, lang_hint=lang)
-            )
+            try:
+                result = await runtime.engine.handle(
+                    IncomingMessage(channel=CHANNEL, sender_id=sender, text=text, lang_hint=lang)
+                )
+            except BusUnavailable:
+                # REDIS_URL set and Redis down: the turn was refused before anything was
+                # stored, as the widget and REST refuse it (the log line says why). Was a
+                # traceback that ended the chat.
+                print("  (Redis tidak menjawab; coba kirim lagi nanti / Redis does not answer; send it again later)\n")
+                continue
             buttons = ()
             for reply in result.replies:
                 print(f"bot: {reply.text}")

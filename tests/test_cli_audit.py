@@ -357,3 +357,18 @@ def test_nlu_test_names_the_intents_that_training_never_saw(tmp_path: Path):
     known = write(tmp_path / "known.yml", 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - halo kak\n')
     quiet = sapa("nlu", "test", "--data-dir", "shop", "--data", str(known), cwd=tmp_path)
     assert quiet.returncode == 0 and "note:" not in quiet.stderr, quiet.stderr
+
+
+def test_chat_while_redis_does_not_answer_says_so_and_goes_on(tmp_path: Path):
+    # With REDIS_URL set and Redis down, the first message ended the chat with a
+    # BusUnavailable traceback. Port 1 on loopback: nothing listens there.
+    _shop(tmp_path)
+    result = sapa(
+        "chat", "--data-dir", "shop", cwd=tmp_path, env={"REDIS_URL": "redis://127.0.0.1:1/0"},
+        stdin="halo kak\nbisa bayar pakai apa aja?\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    notice = "(Redis tidak menjawab; coba kirim lagi nanti / Redis does not answer; send it again later)"
+    assert result.stdout.count(notice) == 2, result.stdout
+    assert "Redis at redis://127.0.0.1:1/0 is unreachable" in result.stderr
