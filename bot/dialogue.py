@@ -394,7 +394,7 @@ class Dialogue:
         # "yg parang" under five shirts' buttons: that button, as if pressed.
         picked = None if turn.message.text.startswith("/") else typed_choice(turn.message.text, flow.get(OFFERED) or [])
         digression = None if picked or _answers_in_kind(slot.type, turn.parse) else self._digression(turn.parse, flow_def)
-        if digression and slot.type in FREE_TEXT_TYPES and _QUESTION.search(turn.message.text):
+        if digression and slot.type in FREE_TEXT_TYPES and (_QUESTION.search(turn.message.text) or _only_greets(turn.parse)):
             await self._digress(run, flow, digression)
             return
         before = len(run.messages)
@@ -507,6 +507,12 @@ class Dialogue:
         run.state[FLOW] = parked.pop()
         _set_parked(run, parked)
         return True
+
+
+def _only_greets(parse: ParseResult) -> bool:
+    """"halo kak" is a greeting, not a complaint's description or a name, though free text
+    would take it: only when the NLU is all but sure, since a real answer may look alike."""
+    return parse.intent.name == intents.GREET and parse.intent.confidence >= 0.9
 
 
 def _answers_in_kind(slot_type: str, parse: ParseResult) -> bool:

@@ -190,3 +190,17 @@ async def test_a_mistyped_order_number_is_asked_again_and_can_be_skipped(bot):
     await chat.say("lewati")
     ticket = await bot.tickets.get(chat.last_info.ticket_id)
     assert ticket is not None and ticket.order_number is None
+
+
+async def test_a_greeting_is_not_taken_for_the_complaints_description(bot):
+    chat = bot.customer("halo-dulu")
+    await chat.say("saya mau komplain")
+    assert "seperti apa" in chat.text, chat.text
+    await chat.say("halo kak")
+    assert "seperti apa" in chat.text, chat.text  # greeted back and asked again
+    await chat.say("kemejanya luntur setelah dicuci sekali")
+    assert "nomor pesanan" in chat.text.lower(), chat.text
+    await chat.say("lewati")
+    await chat.say("lewati")
+    ticket = await bot.tickets.get(chat.last_info.ticket_id)
+    assert ticket.summary.startswith("kemejanya luntur setelah dicuci sekali"), ticket.summary
