@@ -98,6 +98,8 @@ class RedisLocks:
                 yield
             finally:
                 renewing.cancel()
+                # before the release, so no renewal is still on its way to Redis after it
+                await asyncio.gather(renewing, return_exceptions=True)
                 try:
                     await lock.release()
                 except LockNotOwnedError:
