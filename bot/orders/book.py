@@ -38,6 +38,7 @@ from bot.orders.records import (
     PaymentMethod,
 )
 from bot.orders.settings import OrderSettings
+from bot.store.sanitize import clean_text
 from bot.texts import Texts
 from bot.types import LANGS
 
@@ -67,9 +68,6 @@ MAX_SOURCE_KEY = 255
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _LINE_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\u2028\u2029]+")
 _NUMBER_SPACES = re.compile(r"\s+")
-# No UTF-8 encoder (so no database) takes these; a JSON body spells them "\ud800", and
-# `sapa order … --reason` gets one from a byte of argv that is not UTF-8.
-_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class InvalidInput(ValueError):
@@ -98,7 +96,9 @@ def clean_field(
         value = _LINE_BREAKS.sub(" ", value)
     else:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = _LONE_SURROGATES.sub("\ufffd", _CONTROL.sub("", value)).strip()
+    # clean_text: no database takes a lone surrogate, which a JSON body spells "\ud800"
+    # and `sapa order … --reason` gets from a byte of argv that is not UTF-8.
+    value = clean_text(_CONTROL.sub("", value)).strip()
     if len(value) > max_chars:
         raise InvalidInput(field, f"{field} is longer than {max_chars} characters")
     if not value:
