@@ -78,7 +78,7 @@ FAQ_BIAS = 1.3
 SOFT_INTENTS = frozenset({"affirm", "deny", "cancel", "help", "feedback"})
 SHORT_MESSAGE = 4
 # Words that make even a short message a question (stems, after normalize()).
-QUESTION_WORDS = frozenset({"cara", "bagaimana", "how", "kapan", "when", "berapa", "what", "where", "dimana"})
+QUESTION_WORDS = frozenset({"cara", "bagaimana", "how", "kapan", "when", "berapa", "what", "wher", "mana"})
 # "Did you mean" band on the probability of the FAQ route.
 SUGGEST_LOW = 0.2
 HUMAN_HANDOFF = "human_handoff"
@@ -107,6 +107,13 @@ PLACE_ORDER = "place_order"
 PAYMENT_CONFIRMATION = "payment_confirmation"
 # The intents whose flow acts on one order the message may name.
 ORDER_INTENTS = frozenset({"order_status", PAYMENT_CONFIRMATION, "complaint"})
+# Flows a shop's FAQ may also explain. Asked how or where ("konfirmasi bayar gimana kak?",
+# "bukti tf kirim kemana?", "how do I place an order?"), the shop's own answer is what the
+# customer asked for; told ("saya sudah transfer", "barang saya rusak"), the flow is.
+# Order status is not among them: "pesanan saya sampai mana?" wants the order, not an FAQ.
+HOW_TO_INTENTS = frozenset({PLACE_ORDER, PAYMENT_CONFIRMATION, "complaint"})
+# Stems after normalize(): "gmn"/"gimana" → bagaimana, "kemana" → ke mana, "where" → wher.
+HOW_WORDS = frozenset({"cara", "bagaimana", "how", "mana", "wher"})
 CATALOG_ENTITIES = frozenset({"product", "size", "color"})
 SUGGEST_HIGH = 0.6
 # Softmax temperature of FAQ ranking scores inside the FAQ route's probability.
@@ -427,6 +434,20 @@ class NluModel:
             and r[FAQ] >= max(r[OOS_ROUTE], SUGGEST_LOW)  # a real FAQ candidate, not a long "thanks"
         ):
             choice = FAQ
+        # Asking how a flow works ("bukti tf kirim kemana kak?"), where the shop's FAQ
+        # answers it well enough to say outright: the shop's answer. A message naming the
+        # product, order or amount ("mau pesan kemeja parang gimana caranya") wants the flow.
+        if (
+            choice == INTENT
+            and not exact
+            and stage_a_intent in HOW_TO_INTENTS
+            and not (names_product or names_order or names_amount)
+            and not HOW_WORDS.isdisjoint(analysis.stems)
+        ):
+            how_to_conf = router.probability(self.combiner.standardized(X)[0]) if router is not None else float(route[FAQ])
+            if how_to_conf >= SUGGEST_HIGH:
+                choice = FAQ
+                faq_conf, oos_conf = how_to_conf, 1.0 - how_to_conf
         candidates: list[IntentScore] = []
         for j, pj in zip(faq_order, faq_p):
             candidates.append(IntentScore(FAQ_PREFIX + index.ids[j], float(faq_conf * pj)))

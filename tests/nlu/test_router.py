@@ -88,3 +88,27 @@ def test_stage_a_intents_do_not_go_through_the_router(sparse_model):
         assert sparse_model.parse("makasih banyak ya kak").intent.name == "thanks"
     finally:
         sparse_model.faq_router = router
+
+
+@pytest.fixture(scope="module")
+def cosmetics_model():
+    # Its FAQ explains how to confirm a transfer; the built-in payment flow takes one.
+    return train_for_shop(load_shop(ROOT / "bench" / "data" / "unseen" / "kosmetik_lokal"))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["bukti transfernya dikirim kemana ya kak?", "udah transfer nih, konfirmasinya gimana kak"],
+)
+def test_asking_how_a_flow_works_gets_the_shops_own_answer(cosmetics_model, question):
+    assert cosmetics_model.parse(question).intent.name == FAQ_PREFIX + "payment-confirmation"
+
+
+@pytest.mark.parametrize("message", ["saya sudah transfer kak", "udah tf 150rb kak"])
+def test_saying_it_happened_still_starts_the_flow(cosmetics_model, message):
+    assert cosmetics_model.parse(message).intent.name == "payment_confirmation"
+
+
+def test_asking_where_an_order_is_stays_the_status_check():
+    model = train_for_shop(load_shop(ROOT / "data"))
+    assert model.parse("pesanan saya sampai mana ya kak").intent.name == "order_status"
