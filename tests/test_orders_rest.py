@@ -172,6 +172,23 @@ def test_a_stranger_gets_nothing_and_is_locked_out(shop_server):
     assert "masih dikunci" in stranger.text
 
 
+def test_a_new_sender_per_guess_still_runs_into_the_orders_own_lock(shop_server):
+    owner = RestCustomer(shop_server.base, "owner-of-guessed-order")
+    number = order_in_indonesian(owner)
+    for guess in range(10):
+        guesser = RestCustomer(shop_server.base, f"fresh-sender-{guess}")
+        guesser.say(f"cek pesanan {number}")
+        guesser.say(f"08990000{guess:04d}")
+        assert "tidak cocok" in guesser.text
+    lucky = RestCustomer(shop_server.base, "fresh-sender-with-the-right-phone")
+    lucky.say(f"cek pesanan {number}")
+    lucky.say("081234567890")
+    assert "kunci sementara" in lucky.text
+    assert "Kemeja" not in lucky.text and "Sari" not in lucky.text
+    owner.say(f"cek pesanan {number}")
+    assert "Menunggu pembayaran" in owner.text
+
+
 def test_unpaid_orders_cancel_themselves_with_a_reminder_first(shop_server):
     late = RestCustomer(shop_server.base, "late-payer")
     number = order_in_indonesian(late)

@@ -38,6 +38,7 @@ from bot.flows.values import (
     without_polite_tail,
 )
 from bot.nlu.entities import EntityExtractor
+from bot.orders.book import ORDER_LOOKUP_WINDOW
 from bot.shopdata.flows import FlowDef, SlotDef
 from bot.shopdata.model import Product, Variant
 from bot.texts import Texts
@@ -705,7 +706,13 @@ async def _contact(a: Answer) -> dict[str, Any] | Rejected:
     phone, email = entity(a.entities, "phone"), entity(a.entities, "email")
     if not phone and not email:
         return a.invalid("flow_invalid_contact")
-    order = await a.ctx.orders.get(number) if a.ctx.orders is not None and number else None
+    book = a.ctx.orders if number else None
+    if book is not None and await book.lookups_blocked(number):
+        # Too many wrong guesses at this order from anywhere: even a right one is refused.
+        minutes = int(ORDER_LOOKUP_WINDOW.total_seconds() // 60)
+        a.notes.append(a.text("flow_order_lookup_blocked", minutes=minutes))
+        return {a.slot.name: None, number_slot: None, slots.FLOW_ABORT: True}
+    order = await book.get(number) if book is not None else None
     matches = order is not None and (
         (phone is not None and local_phone(phone) == order.phone)
         or (email is not None and order.email is not None and email == order.email.lower())
@@ -715,6 +722,8 @@ async def _contact(a: Answer) -> dict[str, Any] | Rejected:
         if number not in verified:
             verified.append(number)
         return {a.slot.name: "verified", slots.VERIFIED_ORDERS: verified[-20:], slots.LOOKUP_FAILURES: 0}
+    if book is not None:
+        await book.lookup_failed(number)
     failures = int(a.tracker.get_slot(slots.LOOKUP_FAILURES) or 0) + 1
     if failures >= MAX_LOOKUP_FAILURES:
         until = a.ctx.now() + LOOKUP_LOCK

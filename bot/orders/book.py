@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 # Topic on which order changes are announced (for the console's live lists).
 ORDERS_TOPIC = "orders"
 
+# Failed proofs of owning one order, from any conversation, within the window before
+# the order's lookups are refused (to all but the identity that placed it) until the
+# oldest of them is a window old. Each conversation has its own, smaller limit
+# (bot/flows/forms.py); this one stops a guesser who opens a new conversation every time.
+MAX_ORDER_LOOKUP_FAILURES = 10
+ORDER_LOOKUP_WINDOW = timedelta(hours=1)
+
 # A rejected payment leaves the customer at least this long to pay again.
 REJECTED_GRACE = timedelta(hours=24)
 
@@ -163,6 +170,20 @@ class OrderBook:
         if not wanted:
             return {}
         return await self.store.read(ops.fetch_available, wanted)
+
+    # -- proofs of ownership --------------------------------------------------------
+
+    async def lookup_failed(self, number: str) -> None:
+        """Note that someone failed to prove order ``number`` is theirs (it may not exist)."""
+        await self.store.write(
+            partial(ops.record_lookup_failure, number=normalize_number(number), window=ORDER_LOOKUP_WINDOW)
+        )
+
+    async def lookups_blocked(self, number: str) -> bool:
+        """Whether order ``number`` has had too many failed proofs lately to try another."""
+        since = self.store.now() - ORDER_LOOKUP_WINDOW
+        failures = await self.store.read(ops.count_lookup_failures, normalize_number(number), since)
+        return failures >= MAX_ORDER_LOOKUP_FAILURES
 
     # -- placing and reading --------------------------------------------------------
 

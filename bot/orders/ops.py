@@ -25,6 +25,7 @@ from sqlalchemy import (
     Connection,
     bindparam,
     case,
+    delete,
     func,
     insert,
     literal,
@@ -49,6 +50,7 @@ from bot.orders.records import (
 )
 from bot.store.models import (
     channel_identities,
+    lookup_failures,
     order_events,
     order_lines,
     orders,
@@ -713,6 +715,20 @@ def sweep(
             )
         reminded.append(number)
     return reminded, cancelled, len(due) == SWEEP_BATCH or len(soon) == SWEEP_BATCH
+
+
+def record_lookup_failure(conn: Connection, now: datetime, number: str, window: timedelta) -> None:
+    """Note a failed proof of owning order ``number``; failures older than ``window`` go."""
+    conn.execute(delete(lookup_failures).where(lookup_failures.c.failed_at < now - window))
+    conn.execute(insert(lookup_failures).values(order_number=number, failed_at=now))
+
+
+def count_lookup_failures(conn: Connection, number: str, since: datetime) -> int:
+    return conn.execute(
+        select(func.count()).where(
+            lookup_failures.c.order_number == number, lookup_failures.c.failed_at >= since
+        )
+    ).scalar_one()
 
 
 def count_statuses(conn: Connection) -> dict[str, int]:

@@ -330,6 +330,21 @@ class Agent(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class LookupFailure(Base):
+    """One failed proof of an order's ownership (a phone or e-mail that did not match).
+
+    Counted per order number over every conversation, so a guesser who starts a new
+    conversation for every five tries still runs into the order's own limit.
+    """
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_order_number_failed_at", "order_number", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class OutboxEntry(Base):
     """A message pushed to a customer outside a chat turn, waiting to be put on the bus.
 
@@ -358,6 +373,7 @@ order_events = OrderEventRow.__table__
 payment_submissions = PaymentSubmissionRow.__table__
 stock_levels = StockLevel.__table__
 counters = Counter.__table__
+lookup_failures = LookupFailure.__table__
 agents = Agent.__table__
 outbox = OutboxEntry.__table__
 

@@ -85,6 +85,51 @@ async def test_five_failures_lock_lookups_for_the_conversation(bot):
     assert "Menunggu pembayaran" in chat.text
 
 
+async def test_guesses_from_many_conversations_lock_the_order_itself(bot):
+    # A new conversation per five guesses (a fresh REST sender or widget session) must not
+    # reset the count: ten failed proofs of one order within the hour lock its lookups.
+    order = await place(bot, sender="owner")
+    for guesser in range(5):
+        chat = bot.customer(f"guesser-{guesser}")
+        for attempt in range(2):
+            await chat.say(f"cek pesanan {order.number}")
+            await chat.say(f"0812000000{guesser}{attempt}")
+            assert "tidak cocok" in chat.text
+    late = bot.customer("right-phone-too-late")
+    await late.say(f"cek pesanan {order.number}")
+    await late.say("081234567890")  # the right phone, but the order is locked
+    assert "kunci sementara" in late.text and "60 menit" in late.text
+    assert "Menunggu pembayaran" not in late.text and "Kemeja" not in late.text
+    english = bot.customer("right-email-too-late")
+    await english.say(f"where is my order {order.number}?", lang="en")
+    await english.say("sari@mail.example")
+    assert "locked" in english.text and "Awaiting payment" not in english.text
+    # The identity that placed the order needs no proof, so it is never locked out.
+    owner = bot.customer("owner")
+    await owner.say(f"cek pesanan {order.number}")
+    assert "Menunggu pembayaran" in owner.text
+    # An hour after the guesses, the order can be looked up again.
+    from datetime import timedelta
+
+    bot.clock.now += timedelta(minutes=61)
+    await late.say(f"cek pesanan {order.number}")
+    await late.say("081234567890")
+    assert "Menunggu pembayaran" in late.text
+
+
+async def test_guesses_at_one_order_do_not_lock_another(bot):
+    order = await place(bot, sender="owner")
+    other = await place(bot, sender="other-owner")
+    for guesser in range(10):
+        chat = bot.customer(f"one-guess-{guesser}")
+        await chat.say(f"cek pesanan {order.number}")
+        await chat.say("089999999999")
+    chat = bot.customer("other-owner-elsewhere")
+    await chat.say(f"cek pesanan {other.number}")
+    await chat.say("081234567890")
+    assert "Menunggu pembayaran" in chat.text
+
+
 async def test_the_identity_that_ordered_needs_no_proof(bot):
     order = await place(bot, sender="owner")
     chat = bot.customer("owner")
