@@ -289,6 +289,12 @@ class Console:
     async def set_fields(self, staff: cq.StaffRecord, conversation_id: int, *, category: str | None, priority: str | None) -> bool:
         if not await self.store.read(cq.can_see, staff, conversation_id):
             raise cq.NotVisible(conversation_id)
+        # The ticket's category and priority belong to whoever holds the conversation, as
+        # every other action does: another agent asks for a transfer instead of re-timing
+        # their colleague's SLA behind their back (admins may).
+        current = await self.store.read(cq.holder, conversation_id)
+        if not staff.is_admin and current.agent_id not in (None, staff.id):
+            raise cq.ConsoleConflict("held_by_other", "another agent holds this conversation", agent_id=current.agent_id)
         changes: dict[str, str] = {}
         if category:
             if category not in dict(self.tickets.categories()):
