@@ -1,0 +1,48 @@
+"""Findings of the console audit, in real headless Chromium next to a customer in the widget:
+hostile names and the layout, the inbox search kept live, keyboard focus after actions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import NEEDS_CHROMIUM
+from tests.browser.test_console import ConsoleUser, Server, agent, customer, server, start_chat  # noqa: F401 (fixtures)
+from tests.browser.test_widget import REPLY_TIMEOUT, Visitor
+from tests.console.conftest import HANDOFF_TEXT
+
+pytestmark = NEEDS_CHROMIUM
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+expect = sync_api.expect
+
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def test_a_long_customer_name_wraps_instead_of_breaking_the_layout(agent: ConsoleUser, customer: Visitor) -> None:
+    """Before: a customer name of one long word (the widget takes 100 characters) widened the
+    inbox past the window, squeezing "Pesan terakhir" to a few letters a line, and on the
+    conversation page it pushed "Ambil alih" and the other actions under the side panel."""
+    name = "Nadia " + "W" * 90
+    agent.login("budi")
+    start_chat(customer, name)
+    customer.send(HANDOFF_TEXT)
+    row = agent.row("Nadia WWW")
+    expect(row).to_have_count(1, timeout=REPLY_TIMEOUT)
+    page = agent.page
+    page.reload()  # the server's rendering too, not only the live row
+    expect(row.locator(".c-customer a")).to_have_text(name)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the inbox is wider than the window"
+    last = row.locator(".c-last").bounding_box()
+    assert last is not None and last["width"] >= 150, last
+
+    agent.open_conversation("Nadia WWW")
+    expect(page.locator("h1")).to_contain_text(name)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the conversation page is wider than the window"
+    aside = page.locator("aside.aside").bounding_box()
+    assert aside is not None
+    for act in ("take", "release", "handback", "resolve"):
+        box = page.locator(f"button[data-act={act}]").bounding_box()
+        assert box is not None and box["x"] + box["width"] <= aside["x"], (act, box, aside)
+    agent.shot("console-audit-01-long-name")
