@@ -150,7 +150,8 @@
     var filters = DATA.filters || {};
     var rows = {}; // id -> row data (only rows that match the filters)
 
-    function matches(r) {
+    // ignoreSearch: whether the row matches everything but the search words.
+    function matches(r, ignoreSearch) {
       var view = filters.view || "all";
       if (view === "mine" && r.agent_id !== ME.id) return false;
       if (view === "unassigned" && (r.agent_id !== null || !PEOPLE[r.status])) return false;
@@ -163,7 +164,7 @@
       if (filters.category && r.category !== filters.category) return false;
       if (filters.priority && r.priority !== filters.priority) return false;
       if (filters.team && r.team !== filters.team) return false;
-      if (filters.q) {
+      if (filters.q && !ignoreSearch) {
         var q = filters.q.toLowerCase();
         var hay = [r.customer_name, r.external_id, r.ticket_number].join(" ").toLowerCase();
         if (hay.indexOf(q) < 0) return false;
@@ -230,16 +231,34 @@
 
     function upsert(r) {
       var isNew = !rows[r.id];
+      if (filters.q && !matches(r) && matches(r, true)) {
+        // The search also looks at the customer's phone and e-mail, which live rows do not
+        // carry: only the server can tell whether this one still matches (a customer found by
+        // their phone number used to vanish from the list as soon as they wrote again).
+        reloadSoon(isNew ? r.id : null);
+        return;
+      }
       if (matches(r)) { rows[r.id] = r; render(isNew ? r.id : null); }
       else if (rows[r.id]) { delete rows[r.id]; render(); }
     }
 
-    function reload() {
+    var reloadTimer = null, reloadFresh = null;
+    function reloadSoon(freshId) {
+      if (freshId) reloadFresh = freshId;
+      clearTimeout(reloadTimer);
+      reloadTimer = setTimeout(function () {
+        var fresh = reloadFresh;
+        reloadFresh = null;
+        reload(fresh);
+      }, 300);
+    }
+
+    function reload(freshId) {
       return request("GET", "/console/api/inbox" + location.search).then(function (j) {
         rows = {};
         if (j.filters) filters = j.filters;
         j.rows.forEach(function (r) { rows[r.id] = r; });
-        render();
+        render(freshId && rows[freshId] ? freshId : null);
       }).catch(function () {});
     }
 

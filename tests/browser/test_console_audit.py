@@ -46,3 +46,41 @@ def test_a_long_customer_name_wraps_instead_of_breaking_the_layout(agent: Consol
         box = page.locator(f"button[data-act={act}]").bounding_box()
         assert box is not None and box["x"] + box["width"] <= aside["x"], (act, box, aside)
     agent.shot("console-audit-01-long-name")
+
+
+def test_a_customer_found_by_phone_stays_in_the_search_when_they_write(agent: ConsoleUser, customer: Visitor) -> None:
+    """Before: the inbox searched names, phones and e-mails on the server, but the page judged
+    live updates by name alone, so a customer found by their phone number vanished from the
+    list the moment they wrote again (and came back only on a reload)."""
+    customer.open_page()
+    customer.open_widget()
+    customer.loc("#sapa-pc-name").fill("Dewi Anggraini")
+    customer.loc("#sapa-pc-phone").fill("081277788899")
+    customer.loc(".prechat button[type=submit]").click()
+    expect(customer.loc("textarea.input")).to_be_visible()
+    customer.ask(HANDOFF_TEXT)
+
+    agent.login("budi")
+    page = agent.page
+    page.goto(agent.base + "/console/inbox?q=0812777")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
+    row = agent.row("Dewi Anggraini")
+    expect(row).to_have_count(1)
+    page.evaluate("window.__sameDocument = true")
+
+    customer.ask("halo kak, masih ada orang?")  # waits for the bot's answer to it
+    page.wait_for_timeout(1000)  # let every live update of that turn arrive
+    expect(row).to_have_count(1)
+    expect(page.locator("#inbox-count")).to_have_text("1")
+    assert page.evaluate("window.__sameDocument") is True  # live, not reloaded
+
+    # A customer the search does not find still stays out.
+    other = Visitor(customer.context.browser, agent.base)
+    try:
+        start_chat(other, "Bambang Lain")
+        other.send(HANDOFF_TEXT)
+        expect(page.locator("#inbox-count")).to_have_text("1")
+        page.wait_for_timeout(1500)
+        expect(agent.row("Bambang Lain")).to_have_count(0)
+    finally:
+        other.close()
