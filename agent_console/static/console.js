@@ -429,6 +429,7 @@
         e.preventDefault();
         var act = form.getAttribute("data-action");
         var button = form.querySelector('button[type="submit"]');
+        var focused = document.activeElement;
         if (button) button.disabled = true;
         showError("");
         request("POST", form.getAttribute("action"), formPayload(form)).then(function (j) {
@@ -446,9 +447,26 @@
         }).then(function () {
           if (button) button.disabled = false;
           setState(null);
+          keepFocus(act, form, focused);
         });
       });
     });
+
+    // The pressed button is disabled while its request runs, and a disabled button drops the
+    // focus to <body>: a keyboard user would start again from the top of the page. Put it
+    // where the next step is: the reply box after taking over, the form's text box after a
+    // reply or a note, else the button itself or (when it stays disabled, as "Selesaikan"
+    // does) the conversation's status, which a screen reader then reads out.
+    function keepFocus(act, form, focused) {
+      var now = document.activeElement;
+      if (now && now !== document.body && now !== document.documentElement) return;
+      var target = null;
+      if (act === "take") target = replyText;
+      else if (act === "reply" || act === "note") target = form.querySelector("textarea");
+      else if (focused && focused !== document.body && !focused.disabled && document.contains(focused)) target = focused;
+      if (!target || target.disabled) target = statusBadge;
+      if (target) target.focus();
+    }
 
     if (replyText) {
       var lastTyping = 0;

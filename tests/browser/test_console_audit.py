@@ -84,3 +84,38 @@ def test_a_customer_found_by_phone_stays_in_the_search_when_they_write(agent: Co
         expect(agent.row("Bambang Lain")).to_have_count(0)
     finally:
         other.close()
+
+
+def test_keyboard_focus_follows_the_conversation_actions(agent: ConsoleUser, customer: Visitor) -> None:
+    """Before: a button pressed with the keyboard is disabled while its request runs, which drops
+    the focus to the page itself: after "Ambil alih", "Simpan catatan" or "Selesaikan" a
+    keyboard user had to Tab from the top of the page again. Now the focus goes to the next
+    step: the reply box, the note box, or the conversation's new status."""
+    agent.login("budi")
+    start_chat(customer, "Joko Keyboard")
+    customer.send(HANDOFF_TEXT)
+    expect(agent.row("Joko Keyboard")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    agent.open_conversation("Joko Keyboard")
+    page = agent.page
+
+    page.focus("button[data-act=take]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#conv-status")).to_have_text("Ditangani agen")
+    expect(page.locator("#reply-text")).to_be_focused()
+
+    page.keyboard.type("Halo Kak Joko, saya bantu cek ya")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline .msg.m-agent .text", has_text="saya bantu cek")).to_have_count(1)
+    expect(page.locator("#reply-text")).to_be_focused()
+
+    page.fill("#note-text", "Pelanggan pakai keyboard saja")
+    page.focus("#note-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#timeline .note .text", has_text="keyboard saja")).to_be_visible()
+    expect(page.locator("#note-text")).to_be_focused()
+
+    page.focus("button[data-act=resolve]")
+    page.keyboard.press("Enter")
+    expect(page.locator("#conv-status")).to_have_text("Selesai")
+    expect(page.locator("#conv-status")).to_be_focused()
+    assert re.fullmatch(r"Selesai", page.evaluate("document.activeElement.textContent"))
