@@ -464,14 +464,25 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     next_path = _safe_next(request.query.get("next"))
     if await console.auth.current(request) is not None:
         raise web.HTTPFound(next_path)
-    return _login_form(request, console, next_path)
+    # A session cookie the server no longer knows: the session ended (2 hours unused, 12 hours
+    # old, the account deactivated) while the tab was open. Said, so the agent is not left
+    # wondering why the console sent them here; logging out removes the cookie, so it is not
+    # said then.
+    expired = bool(request.cookies.get(auth.COOKIE))
+    page = _login_form(request, console, next_path,
+                       notice="Sesi Anda sudah berakhir. Silakan masuk lagi untuk melanjutkan." if expired else None)
+    if expired:
+        console.auth.clear_session_cookie(page, request)
+    return page
 
 
 def _login_form(
-    request: web.Request, console: Console, next_path: str, error: str | None = None, username: str = "", status: int = 200
+    request: web.Request, console: Console, next_path: str, error: str | None = None, username: str = "", status: int = 200,
+    notice: str | None = None,
 ) -> web.Response:
     token = console.auth.login_token(request)
-    page = render(request, "login.html", status=status, next=next_path, error=error, username=username, login_token=token)
+    page = render(request, "login.html", status=status, next=next_path, error=error, username=username, login_token=token,
+                  notice=notice)
     console.auth.set_login_cookie(page, request, token)
     return page
 

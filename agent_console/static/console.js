@@ -434,6 +434,7 @@
         showError("");
         request("POST", form.getAttribute("action"), formPayload(form)).then(function (j) {
           if (act === "reply" || act === "note") form.querySelector("textarea").value = "";
+          if (act === "reply") saveDraft();
           if (j.note) appendNote(j.note);
           (j.messages || []).forEach(append);
           if (j.conversation) {
@@ -468,6 +469,21 @@
       if (target) target.focus();
     }
 
+    // The reply being written outlives the page: when the session ends (2 hours unused) the
+    // console sends the agent to log in, and the text they were about to send came back
+    // empty. Kept in this tab's sessionStorage, per agent and conversation, until it is sent.
+    var draftKey = "sapa-draft:" + ME.id + ":" + cid;
+    function saveDraft() {
+      if (!replyText) return;
+      try {
+        if (replyText.value.trim()) sessionStorage.setItem(draftKey, replyText.value);
+        else sessionStorage.removeItem(draftKey);
+      } catch (e) { /* storage off or full: only the safety net is missing */ }
+    }
+    if (replyText && !replyText.value) {
+      try { replyText.value = sessionStorage.getItem(draftKey) || ""; } catch (e) { /* as above */ }
+    }
+
     if (replyText) {
       var lastTyping = 0;
       replyText.addEventListener("keydown", function (e) {
@@ -478,6 +494,7 @@
         }
       });
       replyText.addEventListener("input", function () {
+        saveDraft();
         var now = Date.now();
         if (status === "with_agent" && now - lastTyping > 2000) {
           lastTyping = now;
@@ -492,6 +509,7 @@
         var chosen = (DATA.canned || []).filter(function (c) { return String(c.id) === canned.value; })[0];
         if (chosen) {
           replyText.value = replyText.value.trim() ? replyText.value.replace(/\s+$/, "") + "\n" + chosen.text : chosen.text;
+          saveDraft();
           replyText.focus();
           // Said now rather than when the reply is refused: these need the agent's own words.
           var unfilled = (chosen.unfilled || []).map(function (n) { return "{" + n + "}"; });

@@ -119,3 +119,47 @@ def test_keyboard_focus_follows_the_conversation_actions(agent: ConsoleUser, cus
     expect(page.locator("#conv-status")).to_have_text("Selesai")
     expect(page.locator("#conv-status")).to_be_focused()
     assert re.fullmatch(r"Selesai", page.evaluate("document.activeElement.textContent"))
+
+
+def test_an_ended_session_says_so_and_keeps_the_reply_being_written(agent: ConsoleUser, customer: Visitor, server: Server) -> None:
+    """Before: when the session ended while the agent was writing (2 hours unused, or the
+    account was deactivated), pressing Enter sent them to the login form with no word of why,
+    and after logging in again the reply they had written was gone. Now the form says the
+    session ended, and the reply box holds the text until it is sent."""
+    import sqlite3
+
+    from tests.console.conftest import ACCOUNTS
+
+    agent.login("budi")
+    start_chat(customer, "Sinta Sesi")
+    customer.send(HANDOFF_TEXT)
+    expect(agent.row("Sinta Sesi")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    cid = agent.open_conversation("Sinta Sesi")
+    page = agent.page
+    page.click("button[data-act=take]")
+    expect(page.locator("#conv-status")).to_have_text("Ditangani agen")
+
+    draft = "Kak Sinta, ukuran L-nya sudah saya cek di gudang, masih ada 2 ✅"
+    page.locator("#reply-text").press_sequentially(draft)
+    db = sqlite3.connect(server.workdir / "sapa.db", timeout=10)
+    try:  # the session ends on the server, as after 2 hours unused
+        db.execute("DELETE FROM console_sessions WHERE agent_id = (SELECT id FROM agents WHERE username = 'budi')")
+        db.commit()
+    finally:
+        db.close()
+    page.press("#reply-text", "Enter")
+    expect(page).to_have_url(re.compile(r"/console/login\?next="))
+    expect(page.locator("#login-notice")).to_have_text("Sesi Anda sudah berakhir. Silakan masuk lagi untuk melanjutkan.")
+    agent.errors.clear()  # the refused request's 401 is not a script error, but be sure none other is hidden
+    agent.shot("console-audit-02-session-ended")
+
+    page.fill("#username", "budi")
+    page.fill("#password", ACCOUNTS["budi"][2])
+    page.click("form.login button[type=submit]")
+    expect(page).to_have_url(re.compile(rf"/console/conversations/{cid}$"))
+    expect(page.locator("#reply-text")).to_have_value(draft)
+    page.press("#reply-text", "Enter")
+    expect(customer.loc(".row.agent .bubble").filter(has_text="masih ada 2")).to_be_visible(timeout=REPLY_TIMEOUT)
+    expect(page.locator("#reply-text")).to_have_value("")
+    page.reload()
+    expect(page.locator("#reply-text")).to_have_value("")  # sent: not offered again
