@@ -104,6 +104,9 @@
   var backoff = 500;
   var listeners = [];
   var connectedOnce = false;
+  var loggingOut = false;
+  var logoutForm = document.querySelector("form.logout");
+  if (logoutForm) logoutForm.addEventListener("submit", function () { loggingOut = true; });
   var liveEl = document.getElementById("live-status");
 
   function setLive(state, label) {
@@ -132,6 +135,7 @@
       listeners.forEach(function (l) { if (l.event) l.event(ev); });
     };
     socket.onclose = function (e) {
+      if (loggingOut) return; // the logout form's own answer leads to the login page
       setLive("offline", "terputus, menyambung lagi…");
       if (e.code === 4401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname + location.search); return; }
       setTimeout(connect, backoff);

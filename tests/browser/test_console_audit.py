@@ -163,3 +163,7 @@ def test_an_ended_session_says_so_and_keeps_the_reply_being_written(agent: Conso
     expect(page.locator("#reply-text")).to_have_value("")
     page.reload()
     expect(page.locator("#reply-text")).to_have_value("")  # sent: not offered again
+    # A plain visit to the login form (after logging out) says nothing about an ended session.
+    page.click("form.logout button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/console/login$"))
+    expect(page.locator("#login-notice")).to_have_count(0)
