@@ -21,6 +21,7 @@ from bot.catalog import (
     price_range,
 )
 from bot.flows import context, slots
+from bot.types import ConversationStatus
 from bot.flows.common import lang_of, offer_handoff_buttons
 from bot.flows.context import FlowContext
 from bot.shopdata.model import Product
@@ -72,6 +73,12 @@ class ActionProductSearch(Action):
             matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS)
         if not matches and not (size or color) and _browsing(str(latest.get("text") or "")):
             dispatcher.utter_message(**_what_we_sell(products, texts, lang))
+            return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
+        if not matches and tracker.get_slot(slots.STATUS) == ConversationStatus.WAITING_FOR_AGENT:
+            # "halo? masih ada orang?" from the queue reads like a stock question ("masih
+            # ada?"); with nothing found, the customer is told a person is coming, not
+            # offered the handoff they are already waiting for.
+            dispatcher.utter_message(text=texts.get("handoff_already_waiting", lang))
             return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
         if not matches:
             dispatcher.utter_message(text=texts.get("product_not_found", lang), buttons=offer_handoff_buttons(lang))

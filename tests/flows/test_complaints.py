@@ -204,3 +204,15 @@ async def test_a_greeting_is_not_taken_for_the_complaints_description(bot):
     await chat.say("lewati")
     ticket = await bot.tickets.get(chat.last_info.ticket_id)
     assert ticket.summary.startswith("kemejanya luntur setelah dicuci sekali"), ticket.summary
+
+
+async def test_is_anyone_there_from_the_queue_is_told_a_person_is_coming(bot):
+    # "masih ada?" reads like a stock question; from the queue, "not in our catalog, shall
+    # we connect you with our team?" would be nonsense.
+    chat = bot.customer("waiting-customer")
+    await chat.say("mau ngobrol sama admin")
+    await chat.say("halo? masih ada orang?")
+    assert "antrean" in chat.text and "katalog" not in chat.text
+    # A real product question from the queue is still answered.
+    await chat.say("kemeja parang ukuran L ada?")
+    assert "Rp" in chat.text
