@@ -62,7 +62,7 @@ from agent_console.tickets import PRIORITY_LABELS
 from bot import accounts
 from bot.catalog import rupiah
 from bot.httputil import BadRequest, read_form, read_json_object
-from bot.orders.book import InvalidInput
+from bot.orders.book import MAX_SEARCH, InvalidInput
 from bot.orders.records import InvalidTransition, OrderNotFound, OrderStatus
 from bot.runtime import Runtime
 from bot.store import console_queries as cq
@@ -905,10 +905,15 @@ async def orders_page(request: web.Request, console: Console, session: cq.Sessio
     status = request.query.get("status") or None
     if status not in OrderStatus.ALL:
         status = None
-    found = await console.orders.list(status=status, limit=200) if console.orders else []
+    search = request.query.get("q", "").strip()
+    error = None
+    try:
+        found = await console.orders.list(status=status, limit=200, search=search or None) if console.orders else []
+    except InvalidInput:
+        found, error = [], f"Kata pencarian terlalu panjang (paling banyak {MAX_SEARCH} huruf)."
     counts = await console.orders.status_counts() if console.orders else {}
     return render(request, "admin_orders.html", session=session, orders=found, current=status, counts=counts,
-                  statuses=[(s, ORDER_STATUS_LABELS[s]) for s in OrderStatus.ALL])
+                  statuses=[(s, ORDER_STATUS_LABELS[s]) for s in OrderStatus.ALL], q=search, error=error)
 
 
 async def order_page(request: web.Request, console: Console, session: cq.SessionRecord) -> web.StreamResponse:

@@ -203,9 +203,10 @@ async def list_orders(request: web.Request, agent: accounts.AgentRecord, body: d
         raise BadRequest(400, "invalid_query", f'"status" must be one of {", ".join(OrderStatus.ALL)}.')
     limit = _int_param(request, "limit", 50, 500)
     offset = _int_param(request, "offset", 0, 10_000_000)
-    found = await api.orders.list(status=status, limit=max(1, limit), offset=offset)
+    search = request.query.get("q") or None
+    found = await api.orders.list(status=status, limit=max(1, limit), offset=offset, search=search)
     return web.json_response(
-        {"orders": [order_summary_json(o) for o in found], "status": status, "limit": limit, "offset": offset}
+        {"orders": [order_summary_json(o) for o in found], "status": status, "q": search, "limit": limit, "offset": offset}
     )
 
 

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -187,6 +188,31 @@ def test_a_new_sender_per_guess_still_runs_into_the_orders_own_lock(shop_server)
     assert "Kemeja" not in lucky.text and "Sari" not in lucky.text
     owner.say(f"cek pesanan {number}")
     assert "Menunggu pembayaran" in owner.text
+
+
+def test_admins_find_orders_by_number_name_or_phone(shop_server):
+    base = shop_server.base
+    number = order_in_indonesian(RestCustomer(base, "searched-customer"))
+    year_and_seq = number.removeprefix("SP-")
+
+    def search(q: str, **more: str) -> list[str]:
+        query = urllib.parse.urlencode({"q": q, **more})
+        return [o["number"] for o in admin(base, "GET", f"/api/admin/orders?{query}")["orders"]]
+
+    assert number in search(year_and_seq)
+    assert number in search(number.lower())
+    assert number in search("WULANDARI")  # any case
+    assert number in search("+62 812-3456-7890")  # the phone however it is written
+    assert number in search("0812 3456")
+    assert number in search("wulandari", status="pending_payment")
+    assert number not in search("wulandari", status="shipped")
+    assert search("tidak ada yang bernama begini") == []
+    assert search("%") == [] and search("_") == []  # literal characters, not wildcards
+    assert search("' OR 1=1 --") == []
+    with pytest.raises(urllib.error.HTTPError) as too_long:
+        search("x" * 201)
+    assert too_long.value.code == 400
+    assert json.loads(too_long.value.read())["field"] == "search"
 
 
 def test_unpaid_orders_cancel_themselves_with_a_reminder_first(shop_server):

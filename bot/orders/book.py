@@ -125,6 +125,23 @@ def normalize_number(number: str) -> str:
     return f"SP-{parts.group(1)}-{parts.group(2)}" if parts else compact
 
 
+MAX_SEARCH = 200
+_PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+
+
+def order_search(text: str | None) -> ops.OrderSearch | None:
+    """An admin's search words as :class:`ops.OrderSearch` (``None`` when there are none)."""
+    cleaned = clean_field(text, "search", MAX_SEARCH, required=False) if text is not None else None
+    if not cleaned:
+        return None
+    digits = None
+    if _PHONE_LIKE.fullmatch(cleaned):
+        digits = re.sub(r"\D", "", cleaned)
+        if cleaned.startswith("+62") or (digits.startswith("62") and len(digits) >= 10):
+            digits = "0" + digits[2:]  # stored as Indonesians write it: 0812…
+    return ops.OrderSearch(cleaned, digits or None)
+
+
 class OrderBook:
     """Orders, stock and payments over the store (see the module's notes)."""
 
@@ -218,12 +235,14 @@ class OrderBook:
         return await self.store.read(ops.fetch_for_identity, channel, external_id, _limit(limit))
 
     async def list(
-        self, status: str | None = None, limit: int = 50, offset: int = 0
+        self, status: str | None = None, limit: int = 50, offset: int = 0, search: str | None = None
     ) -> list[OrderRecord]:
-        """Orders, newest first, optionally only those with ``status``."""
+        """Orders, newest first, optionally only those with ``status`` and those matching
+        ``search`` (part of the number, the customer's name, phone, e-mail or tracking number)."""
         if status is not None and status not in OrderStatus.ALL:
             raise InvalidInput("status", f"unknown status {status!r}; one of {', '.join(OrderStatus.ALL)}")
-        return await self.store.read(ops.fetch_list, status, _limit(limit, 500), max(0, int(offset)))
+        wanted = order_search(search)
+        return await self.store.read(ops.fetch_list, status, _limit(limit, 500), max(0, int(offset)), wanted)
 
     async def status_counts(self) -> dict[str, int]:
         """How many orders are in each status."""

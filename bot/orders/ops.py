@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -269,15 +270,37 @@ def fetch_for_identity(
 
 
 def fetch_list(
-    conn: Connection, status: str | None, limit: int, offset: int
+    conn: Connection, status: str | None, limit: int, offset: int, search: "OrderSearch | None" = None
 ) -> list[OrderRecord]:
     query = select(*_ORDER_COLUMNS)
     if status is not None:
         query = query.where(orders.c.status == status)
+    if search is not None:
+        query = query.where(search.condition())
     rows = conn.execute(
         query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit).offset(offset)
     ).all()
     return _records(conn, rows)
+
+
+@dataclass(frozen=True)
+class OrderSearch:
+    """What an admin typed to find orders: part of the number, the customer's name, phone,
+    e-mail or tracking number. ``digits`` are the text's digits when it looks like a phone
+    ("0812-3456", "+62 812 3456"), matched against the stored local form."""
+
+    text: str
+    digits: str | None = None
+
+    def condition(self) -> Any:
+        # autoescape: "%" and "_" typed by the admin are literal characters, not wildcards.
+        low = self.text.lower()
+        found = [
+            func.lower(column).contains(low, autoescape=True)
+            for column in (orders.c.number, orders.c.customer_name, orders.c.email, orders.c.tracking_number)
+        ]
+        found.append(orders.c.phone.contains(self.digits or self.text, autoescape=True))
+        return or_(*found)
 
 
 def fetch_available(conn: Connection, skus: list[str]) -> dict[str, int]:

@@ -653,6 +653,25 @@ async def place_order_and_pay(server: ConsoleServer, customer, name: str, *, sho
     return order, conversation
 
 
+async def test_admin_searches_orders_in_the_console(console_server: ConsoleServer) -> None:
+    async with new_http() as http:
+        customer = await widget_customer(console_server, http, "Larasati")
+        order, _ = await place_order_and_pay(console_server, customer, "Larasati Pramesti")
+        rina = await logged_in(console_server, http, "rina")
+        status, html = await rina.get("/console/admin/orders?q=pramesti")
+        assert status == 200 and order.number in html and 'value="pramesti"' in html
+        status, html = await rina.get("/console/admin/orders?q=0812-9876-5432&status=payment_submitted")
+        assert status == 200 and order.number in html
+        status, html = await rina.get("/console/admin/orders?q=pramesti&status=shipped")
+        assert status == 200 and order.number not in html and "Tidak ada pesanan yang cocok" in html
+        # What an admin types is shown as text, and stays in the status tabs' links.
+        status, html = await rina.get("/console/admin/orders?q=%3Cscript%3Ealert(1)%3C/script%3E")
+        assert status == 200 and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+        assert "?status=paid&amp;q=%3Cscript%3Ealert%281%29%3C/script%3E" in html
+        status, html = await rina.get("/console/admin/orders?q=" + "x" * 201)
+        assert status == 200 and "terlalu panjang" in html
+
+
 async def test_admin_verifies_payments_and_ships_orders(console_server: ConsoleServer) -> None:
     async with new_http() as http:
         customer = await widget_customer(console_server, http, "Sinta")

@@ -269,6 +269,28 @@ async def test_rejected_payment_goes_back_and_the_deadline_leaves_a_day(book: Or
     assert kept.payment_due_at == other.payment_due_at
 
 
+async def test_search_matches_number_name_phone_and_email_literally(book: OrderBook, store: Store):
+    from dataclasses import replace
+
+    plain = await book.place(await new_order(store, "budi santoso", line("KMJ-01-M"), key="s-1"))
+    odd = await book.place(
+        replace(await new_order(store, "100%_diskon", line("KMJ-01-M"), key="s-2"), phone="085700001111", email="Tia@Mail.example")
+    )
+
+    async def found(text: str) -> set[str]:
+        return {o.number for o in await book.list(search=text)}
+
+    assert await found("BUDI") == {plain.number}  # any case, on PostgreSQL too
+    assert await found(odd.number[-4:]) == {odd.number}
+    assert await found("+62 857-0000-1111") == {odd.number}
+    assert await found("tia@mail") == {odd.number}
+    assert await found("%") == {odd.number}  # the name has a "%": literal, not a wildcard
+    assert await found("0_") == set()
+    assert await found("   ") == {plain.number, odd.number}  # no words: no filter
+    with pytest.raises(InvalidInput):
+        await book.list(search="x" * 201)
+
+
 async def test_submit_payment_checks_its_fields(book: OrderBook, store: Store):
     n = (await book.place(await new_order(store))).number
     for kwargs in (
