@@ -67,6 +67,7 @@ from bot.orders.records import InvalidTransition, OrderNotFound, OrderStatus
 from bot.runtime import Runtime
 from bot.store import console_queries as cq
 from bot.store.columns import MAX_ID, MAX_INT
+from bot.store.sanitize import clean_text as clean_text_for_store
 from bot.types import ConversationStatus
 
 log = logging.getLogger(__name__)
@@ -558,7 +559,8 @@ def _filters(query: Any, saved: dict[str, Any] | None = None) -> cq.Filters:
 
     def text(key: str, limit: int = 64) -> str | None:
         value = source.get(key)
-        return value[:limit] if isinstance(value, str) and value else None
+        # These go into queries (and saved views' JSON): PostgreSQL refuses a NUL there.
+        return clean_text_for_store(value[:limit]) if isinstance(value, str) and value else None
 
     return cq.Filters(
         view=view,
@@ -629,8 +631,9 @@ async def save_view(request: web.Request, console: Console, session: cq.SessionR
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 64:
         raise ValueError("Beri nama tampilan (paling banyak 64 huruf).")
     filters = filters_json(_filters({k: v for k, v in body.items() if isinstance(v, str)}))
+    name = clean_text_for_store(" ".join(name.split()))  # no NUL or lone surrogate reaches PostgreSQL
     view = await console.store.write(
-        lambda conn, now: cq.save_view(conn, now, agent_id=session.agent.id, name=" ".join(name.split()), filters=filters)
+        lambda conn, now: cq.save_view(conn, now, agent_id=session.agent.id, name=name, filters=filters)
     )
     return Done(f"{BASE}/inbox?saved={view.id}", {"view": {"id": view.id, "name": view.name, "filters": view.filters}})
 

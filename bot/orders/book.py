@@ -120,7 +120,8 @@ _NUMBER_PARTS = re.compile(r"SP[-_/.]?(\d{4})[-_/.]?(\d{6})")
 
 def normalize_number(number: str) -> str:
     """``" sp-2026-000123 "``, ``"SP2026000123"``, ``"sp 2026 000123"`` → ``"SP-2026-000123"``."""
-    compact = _NUMBER_SPACES.sub("", number).upper()
+    # A NUL (or lone surrogate) from a URL names no order, and PostgreSQL would refuse the query.
+    compact = clean_text(_NUMBER_SPACES.sub("", number)).upper()
     parts = _NUMBER_PARTS.fullmatch(compact)
     return f"SP-{parts.group(1)}-{parts.group(2)}" if parts else compact
 

@@ -1,0 +1,100 @@
+"""Two workers on PostgreSQL and Redis, as the README's production deployment runs them:
+what PostgreSQL refuses that SQLite takes, and connections that PostgreSQL drops.
+
+The module runs `sapa run --workers 2` on a PostgreSQL database of its own (created from
+the ``test`` database and dropped at the end) and a Redis server of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from tests.conftest import ADMIN_DSN, _admin, _dsn_for, blocking, sapa_env, start_server
+from tests.console.conftest import ACCOUNTS, Agent, ConsoleServer, copy_demo_data, new_http
+from tests.test_redis_outage import REDIS_SERVER, OwnRedis, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture(scope="module")
+def pg_dsn() -> Iterator[str]:
+    name = f"sapa_test_{uuid.uuid4().hex[:12]}"
+    try:
+        blocking(_admin, f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL not available at {ADMIN_DSN}: {exc!r}")
+    try:
+        yield _dsn_for(name)
+    finally:
+        blocking(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def own_redis() -> Iterator[OwnRedis]:
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    redis = OwnRedis(free_port())
+    redis.start()
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_workers(tmp_path_factory: pytest.TempPathFactory, pg_dsn: str, own_redis: OwnRedis) -> Iterator[ConsoleServer]:
+    workdir = tmp_path_factory.mktemp("pg-workers")
+    data = copy_demo_data(workdir / "data")
+    env = sapa_env(workdir, DATABASE_URL=pg_dsn, REDIS_URL=own_redis.url)
+    role, name, password = ACCOUNTS["rina"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "agent", "add", "rina", "--role", role, "--name", name],
+        cwd=workdir, env={**env, "SAPA_AGENT_PASSWORD": password}, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    server = start_server(workdir, data, env=env, args=("--workers", "2"))
+    yield ConsoleServer(server, workdir, data)
+    server.stop()
+
+
+async def rest(base: str, sender: str, text: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as http:  # a new connection each: spread over the workers
+        async with http.post(base + "/webhooks/rest/webhook", json={"sender": sender, "message": text}) as r:
+            return r.status, await r.text()
+
+
+async def test_a_nul_in_console_searches_and_order_numbers_is_no_server_error(pg_workers: ConsoleServer) -> None:
+    """SQLite stores and compares a NUL like any character; PostgreSQL refuses it in text and
+    JSON. A NUL typed into a console filter or an order URL (``%00``) names nothing: the page
+    says so, instead of a 500 from the database."""
+    async with new_http() as http:
+        agent = Agent(pg_workers, http, "rina")
+        assert (await agent.login()).status == 303
+        for query in ("q=%00", "q=budi%00", "channel=%00", "category=%00", "priority=%00", "team=%00"):
+            status, body = await agent.get_json(f"/console/api/inbox?{query}")
+            assert status == 200, (query, body)
+            assert body["rows"] == []
+            status, _ = await agent.get(f"/console/inbox?{query}")
+            assert status == 200, query
+        status, body = await agent.post("/console/views", {"name": "Cari\x00 budi", "q": "budi\x00"})
+        assert status == 200, body
+        assert "\x00" not in body["view"]["name"] and "\x00" not in body["view"]["filters"]["q"]
+        status, _ = await agent.get("/console/admin/orders/SP-2026-000001%00")
+        assert status == 404
+        status, body = await agent.post("/console/admin/orders/SP%00/cancel", {"reason": "tes"})
+        assert status == 404, body
+    async with aiohttp.ClientSession() as http:
+        token = base64.b64encode(f"rina:{ACCOUNTS['rina'][2]}".encode()).decode()
+        auth = {"Authorization": f"Basic {token}"}
+        async with http.get(pg_workers.base + "/api/admin/orders/SP%00", headers=auth) as r:
+            assert r.status == 404, await r.text()
+        async with http.post(pg_workers.base + "/api/admin/orders/SP%00/cancel", json={"reason": "tes"}, headers=auth) as r:
+            assert r.status == 404, await r.text()
