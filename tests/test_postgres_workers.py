@@ -98,3 +98,43 @@ async def test_a_nul_in_console_searches_and_order_numbers_is_no_server_error(pg
             assert r.status == 404, await r.text()
         async with http.post(pg_workers.base + "/api/admin/orders/SP%00/cancel", json={"reason": "tes"}, headers=auth) as r:
             assert r.status == 404, await r.text()
+
+
+async def _end_the_servers_connections(dsn: str) -> int:
+    """``pg_terminate_backend`` on every connection to the database but this one, as an
+    administrator (or a PostgreSQL restart, or a proxy's idle timeout) does."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        ended = await conn.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+    return len(ended)
+
+
+async def test_turns_after_postgresql_ended_the_servers_connections_are_answered(pg_workers: ConsoleServer, pg_dsn: str) -> None:
+    """Pooled connections that PostgreSQL has ended are replaced without failing a customer's
+    turn: a read is repeated, and a transaction that had not reached its COMMIT is run again
+    on a new connection (PostgreSQL rolled it back), so each turn is stored exactly once."""
+    senders = [f"pg-drop-{uuid.uuid4().hex[:8]}" for _ in range(16)]
+    for round_ in range(2):
+        # Both workers open several pooled connections, then lose them all at once.
+        results = await asyncio.gather(*(rest(pg_workers.base, s, f"halo kak {round_}") for s in senders))
+        assert all(status == 200 for status, _ in results), results
+        assert await _end_the_servers_connections(pg_dsn) > 0
+        results = await asyncio.gather(*(rest(pg_workers.base, s, "bisa bayar pakai apa aja?") for s in senders))
+        assert [status for status, _ in results] == [200] * len(senders), [b for s, b in results if s != 200][:2]
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        for sender in senders:
+            rows = await conn.fetch(
+                "SELECT m.seq, m.sender_type FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE c.channel = 'rest' AND c.external_id = $1 ORDER BY m.seq",
+                sender,
+            )
+            customer = [r["seq"] for r in rows if r["sender_type"] == "customer"]
+            assert len(customer) == 4 and [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), rows
+    finally:
+        await conn.close()

@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store import engines
@@ -80,10 +81,31 @@ class AsyncEngineDatabase:
         return self._write.dialect.name
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            async with self._read.connect() as conn:
+                return await conn.run_sync(fn, *args)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # The pooled connection had died (PostgreSQL restarted, or an administrator ended
+        # it); SQLAlchemy has dropped it and every pooled connection as old, so a new one
+        # answers. A read is always safe to repeat.
         async with self._read.connect() as conn:
             return await conn.run_sync(fn, *args)
 
     async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
+        committing = False
+        try:
+            async with self._write.begin() as conn:
+                result = await conn.run_sync(fn, *args)
+                committing = True
+            return result
+        except DBAPIError as exc:
+            # Lost before COMMIT was sent: PostgreSQL rolled the transaction back with the
+            # connection, so running it again on a new one writes it once. Lost during the
+            # COMMIT, the outcome is unknown and the error goes to the caller.
+            if committing or not exc.connection_invalidated:
+                raise
         async with self._write.begin() as conn:
             return await conn.run_sync(fn, *args)
 
