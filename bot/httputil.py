@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -12,6 +13,7 @@ from multidict import MultiDictProxy
 
 from bot import metrics
 from bot.bus import BusUnavailable
+from bot.store.engines import DatabaseUnavailable
 from bot.store.sanitize import is_blank
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,20 @@ def text_field(
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# One log line per this many seconds while the database does not answer, not a traceback
+# per request.
+DATABASE_LOG_EVERY_SECONDS = 30.0
+_database_logged_at: float | None = None
+
+
+def note_database_unavailable(exc: DatabaseUnavailable) -> None:
+    """Log that a request was refused because the database does not answer (throttled)."""
+    global _database_logged_at
+    now = time.monotonic()
+    if _database_logged_at is None or now - _database_logged_at >= DATABASE_LOG_EVERY_SECONDS:
+        _database_logged_at = now
+        log.warning("%s; requests are answered 503 (try again) until it does", exc)
+
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -128,9 +144,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         metrics.HTTP_ERRORS.labels(route, str(exc.status)).inc()
         return json_error(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
-    except BusUnavailable:
-        # Redis is away for a moment (logged once by the bus); nothing was done, so the
-        # client may simply repeat the request.
+    except (BusUnavailable, DatabaseUnavailable) as exc:
+        # Redis (logged once by the bus) or PostgreSQL is away for a moment; nothing was
+        # done, so the client may simply repeat the request.
+        if isinstance(exc, DatabaseUnavailable):
+            note_database_unavailable(exc)
         response = json_error(503, "unavailable", "Temporarily unavailable; please try again in a moment.")
         response.headers["Retry-After"] = "5"
         return response

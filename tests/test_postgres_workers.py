@@ -1,8 +1,11 @@
 """Two workers on PostgreSQL and Redis, as the README's production deployment runs them:
-what PostgreSQL refuses that SQLite takes, and connections that PostgreSQL drops.
+what PostgreSQL refuses that SQLite takes, connections that PostgreSQL drops, and a
+PostgreSQL that goes away for a moment.
 
 The module runs `sapa run --workers 2` on a PostgreSQL database of its own (created from
-the ``test`` database and dropped at the end) and a Redis server of its own.
+the ``test`` database and dropped at the end) and a Redis server of its own. The server
+reaches PostgreSQL through a small TCP relay in the test, which can refuse connections
+like a PostgreSQL being restarted, without touching the machine's shared server.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import base64
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +23,10 @@ import aiohttp
 import asyncpg
 import pytest
 
+from sqlalchemy.engine import make_url
+
 from tests.conftest import ADMIN_DSN, _admin, _dsn_for, blocking, sapa_env, start_server
-from tests.console.conftest import ACCOUNTS, Agent, ConsoleServer, copy_demo_data, new_http
+from tests.console.conftest import ACCOUNTS, Agent, ConsoleServer, copy_demo_data, new_http, widget_customer
 from tests.test_redis_outage import REDIS_SERVER, OwnRedis, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -39,6 +45,77 @@ def pg_dsn() -> Iterator[str]:
         blocking(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class PostgresRelay:
+    """A TCP relay to PostgreSQL on a port of its own, run on a thread of its own.
+
+    ``stop()`` closes every relayed connection and stops listening (the server then gets
+    "connection refused", as while PostgreSQL restarts); ``start()`` listens again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self.target_port = target_port
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server: asyncio.AbstractServer | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    def _call(self, coro):  # type: ignore[no-untyped-def]
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
+
+    def start(self) -> None:
+        self._call(self._start())
+
+    def stop(self) -> None:
+        self._call(self._stop())
+
+    def close(self) -> None:
+        self.stop()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+    async def _start(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port, reuse_address=True)
+
+    async def _stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
+        for writer in list(self.writers):
+            writer.close()
+        self.writers.clear()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.close()
+            return
+        self.writers.update((writer, up_writer))
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (OSError, RuntimeError):
+                pass
+            finally:
+                sink.close()
+                self.writers.discard(sink)
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+@pytest.fixture(scope="module")
+def pg_relay(pg_dsn: str) -> Iterator[PostgresRelay]:
+    relay = PostgresRelay(make_url(pg_dsn).port or 5432)
+    relay.start()
+    yield relay
+    relay.close()
+
+
 @pytest.fixture(scope="module")
 def own_redis() -> Iterator[OwnRedis]:
     if REDIS_SERVER is None:
@@ -50,10 +127,13 @@ def own_redis() -> Iterator[OwnRedis]:
 
 
 @pytest.fixture(scope="module")
-def pg_workers(tmp_path_factory: pytest.TempPathFactory, pg_dsn: str, own_redis: OwnRedis) -> Iterator[ConsoleServer]:
+def pg_workers(
+    tmp_path_factory: pytest.TempPathFactory, pg_dsn: str, pg_relay: PostgresRelay, own_redis: OwnRedis
+) -> Iterator[ConsoleServer]:
     workdir = tmp_path_factory.mktemp("pg-workers")
     data = copy_demo_data(workdir / "data")
-    env = sapa_env(workdir, DATABASE_URL=pg_dsn, REDIS_URL=own_redis.url)
+    through_relay = make_url(pg_dsn).set(port=pg_relay.port).render_as_string(hide_password=False)
+    env = sapa_env(workdir, DATABASE_URL=through_relay, REDIS_URL=own_redis.url)
     role, name, password = ACCOUNTS["rina"]
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "agent", "add", "rina", "--role", role, "--name", name],
@@ -138,3 +218,68 @@ async def test_turns_after_postgresql_ended_the_servers_connections_are_answered
             assert len(customer) == 4 and [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), rows
     finally:
         await conn.close()
+
+
+async def test_while_postgresql_is_away_requests_get_a_clear_503_and_nothing_is_lost(
+    pg_workers: ConsoleServer, pg_relay: PostgresRelay, pg_dsn: str
+) -> None:
+    """PostgreSQL restarting: REST and console requests are refused with the JSON 503 (and
+    Retry-After) that a Redis outage gets, not a 500 page; a widget message gets its own
+    error, so the widget offers to send it again; once PostgreSQL is back everything is
+    answered, and the message sent again is stored once."""
+    sender = f"pg-away-{uuid.uuid4().hex[:8]}"
+    async with new_http() as agent_http, new_http() as customer_http, aiohttp.ClientSession() as http:
+        agent = Agent(pg_workers, agent_http, "rina")
+        assert (await agent.login()).status == 303
+        customer = await widget_customer(pg_workers, customer_http)
+        status, _ = await rest(pg_workers.base, sender, "halo kak")
+        assert status == 200
+
+        pg_relay.stop()
+        try:
+            for _ in range(4):  # a new connection each: both workers answer some
+                async with aiohttp.ClientSession() as one:
+                    async with one.post(
+                        pg_workers.base + "/webhooks/rest/webhook", json={"sender": sender, "message": "bisa bayar pakai apa aja?"}
+                    ) as r:
+                        body = await r.json()
+                        assert r.status == 503 and body["error"] == "unavailable", body
+                        assert r.headers["Retry-After"]
+            async with agent_http.get(pg_workers.base + "/console/api/inbox") as r:
+                assert r.status == 503 and (await r.json())["error"] == "unavailable"
+            await customer.send(type="message", client_id="while-pg-away", text="kak, ongkir ke sby brp?")
+            refused = await customer.until(lambda e: e.get("client_id") == "while-pg-away")
+            assert refused["type"] == "error" and refused["code"] == "server_error", refused
+            async with http.get(pg_workers.base + "/healthz") as r:
+                assert r.status == 503
+        finally:
+            pg_relay.start()
+
+        for _ in range(4):
+            status, body = await rest(pg_workers.base, sender, "makasih kak")
+            assert status == 200, body
+        status, _ = await agent.get_json("/console/api/inbox")
+        assert status == 200
+        # The widget sends the refused message again (its "Kirim ulang" button): answered, once.
+        await customer.send(type="message", client_id="while-pg-away", text="kak, ongkir ke sby brp?")
+        ack = await customer.until(lambda e: e.get("client_id") == "while-pg-away")
+        assert ack["type"] == "ack", ack
+        await customer.send(type="message", client_id="while-pg-away", text="kak, ongkir ke sby brp?")
+        again = await customer.until(lambda e: e.get("client_id") == "while-pg-away")
+        assert again == ack
+
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        texts = [
+            r["text"]
+            for r in await conn.fetch(
+                "SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                "WHERE c.channel = 'rest' AND c.external_id = $1 AND m.sender_type = 'customer' ORDER BY m.seq",
+                sender,
+            )
+        ]
+        widget = await conn.fetchval("SELECT count(*) FROM messages WHERE client_id = 'while-pg-away'")
+    finally:
+        await conn.close()
+    assert texts == ["halo kak"] + ["makasih kak"] * 4
+    assert widget == 1

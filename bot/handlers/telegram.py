@@ -20,9 +20,10 @@ from aiohttp import web
 
 from bot.bus import BusUnavailable
 from bot.config import Settings
-from bot.httputil import BadRequest, json_error, read_json_object
+from bot.httputil import BadRequest, json_error, note_database_unavailable, read_json_object
 from bot.runtime import Runtime
 from bot.store.columns import MAX_ID
+from bot.store.engines import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     try:
         await channel.handle_update(update)
     except BusUnavailable:  # Redis is away (the bus logs it once); Telegram sends the update again
+        return json_error(503, "unavailable", "Temporarily unavailable.")
+    except DatabaseUnavailable as exc:  # so is PostgreSQL; Telegram sends the update again
+        note_database_unavailable(exc)
         return json_error(503, "unavailable", "Temporarily unavailable.")
     except Exception:
         log.exception("Telegram webhook: update %s failed; Telegram will send it again", update.update_id)

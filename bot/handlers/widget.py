@@ -31,11 +31,12 @@ from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability, schedule
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
-from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, read_json_object
+from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, note_database_unavailable, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
 from bot.store import ConversationRecord
+from bot.store.engines import DatabaseUnavailable
 from bot.store.sanitize import clean_text, is_blank
 from bot.texts import Texts
 from bot.types import LANGS, Attachment, ConversationStatus, IncomingMessage, Lang
@@ -245,6 +246,9 @@ class WidgetConnection:
                     raise
                 except BusUnavailable:  # Redis is away for a moment; the bus has said so in the log
                     await self.error("server_error", "widget_server_error")
+                except DatabaseUnavailable as exc:
+                    note_database_unavailable(exc)
+                    await self.error("server_error", "widget_server_error")
                 except Exception:
                     log.exception("widget frame failed (visitor %s)", self.visitor_id)
                     await self.error("server_error", "widget_server_error")
@@ -350,7 +354,12 @@ class WidgetConnection:
 
         assert self.conversation_id is not None
         # A resend of a committed message: the same ack, and no second turn.
-        earlier = await service.store.find_by_client_id(self.conversation_id, client_id)
+        try:
+            earlier = await service.store.find_by_client_id(self.conversation_id, client_id)
+        except DatabaseUnavailable as exc:  # PostgreSQL is away: "try again" on this message
+            note_database_unavailable(exc)
+            await self.error("server_error", "widget_server_error", client_id)
+            return
         if earlier is not None:
             await self.send({"type": "ack", "client_id": client_id, "seq": earlier.seq})
             return
@@ -370,9 +379,12 @@ class WidgetConnection:
                     attachments=attachments,
                 )
             )
-        except BusUnavailable:
-            # Redis is away for a moment and nothing was stored: this message gets its
-            # "try again" button in the widget (the bus has logged the outage).
+        except (BusUnavailable, DatabaseUnavailable) as exc:
+            # Redis or PostgreSQL is away for a moment: this message gets its "try again"
+            # button in the widget (the bus has logged a Redis outage). Sent again, a message
+            # that was stored after all is only acknowledged (its client_id).
+            if isinstance(exc, DatabaseUnavailable):
+                note_database_unavailable(exc)
             await self.error("server_error", "widget_server_error", client_id)
             return
         finally:

@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.store import engines
 
@@ -81,37 +81,63 @@ class AsyncEngineDatabase:
         return self._write.dialect.name
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        try:
-            async with self._read.connect() as conn:
+        for attempt in range(2):
+            conn = await _connect(self._read)
+            try:
                 return await conn.run_sync(fn, *args)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        # The pooled connection had died (PostgreSQL restarted, or an administrator ended
-        # it); SQLAlchemy has dropped it and every pooled connection as old, so a new one
-        # answers. A read is always safe to repeat.
-        async with self._read.connect() as conn:
-            return await conn.run_sync(fn, *args)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                if attempt:
+                    raise _unreachable(self._read, exc) from exc
+                # The pooled connection had died (PostgreSQL restarted, or an administrator
+                # ended it); SQLAlchemy has dropped it and every pooled connection as old, so
+                # a new one answers. A read is always safe to repeat.
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")
 
     async def transaction(self, fn: Callable[..., T], *args: Any) -> T:
-        committing = False
-        try:
-            async with self._write.begin() as conn:
-                result = await conn.run_sync(fn, *args)
-                committing = True
-            return result
-        except DBAPIError as exc:
-            # Lost before COMMIT was sent: PostgreSQL rolled the transaction back with the
-            # connection, so running it again on a new one writes it once. Lost during the
-            # COMMIT, the outcome is unknown and the error goes to the caller.
-            if committing or not exc.connection_invalidated:
-                raise
-        async with self._write.begin() as conn:
-            return await conn.run_sync(fn, *args)
+        for attempt in range(2):
+            conn = await _connect(self._write)
+            committing = False
+            try:
+                async with conn.begin():
+                    result = await conn.run_sync(fn, *args)
+                    committing = True
+                return result
+            except DBAPIError as exc:
+                # Lost before COMMIT was sent: PostgreSQL rolled the transaction back with the
+                # connection, so running it again on a new one writes it once. Lost during the
+                # COMMIT, the outcome is unknown and the error goes to the caller as it is.
+                if committing or not exc.connection_invalidated:
+                    raise
+                if attempt:
+                    raise _unreachable(self._write, exc) from exc
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
         await self._write.dispose()
         await self._read.dispose()
+
+
+async def _connect(engine: AsyncEngine) -> AsyncConnection:
+    """A connection of ``engine``'s pool, or :class:`engines.DatabaseUnavailable` when none can
+    be opened (PostgreSQL down or restarting, refusing connections, too many of them)."""
+    try:
+        return await engine.connect()
+    except (OSError, asyncio.TimeoutError, DBAPIError) as exc:
+        raise _unreachable(engine, exc) from exc
+
+
+def _unreachable(engine: AsyncEngine, exc: BaseException) -> engines.DatabaseUnavailable:
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return engines.DatabaseUnavailable(
+        f"the database at DATABASE_URL {engines.shown_url(engine.url)!r} does not answer: {reason}"
+    )
 
 
 class SQLiteDatabase:
