@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
@@ -13,7 +12,7 @@ from multidict import MultiDictProxy
 
 from bot import metrics
 from bot.bus import BusUnavailable
-from bot.store.engines import DatabaseUnavailable
+from bot.store.engines import DatabaseUnavailable, note_database_unavailable
 from bot.store.sanitize import is_blank
 
 log = logging.getLogger(__name__)
@@ -113,21 +112,6 @@ def text_field(
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-# One log line per this many seconds while the database does not answer, not a traceback
-# per request.
-DATABASE_LOG_EVERY_SECONDS = 30.0
-_database_logged_at: float | None = None
-
-
-def note_database_unavailable(exc: DatabaseUnavailable) -> None:
-    """Log that a request was refused because the database does not answer (throttled)."""
-    global _database_logged_at
-    now = time.monotonic()
-    if _database_logged_at is None or now - _database_logged_at >= DATABASE_LOG_EVERY_SECONDS:
-        _database_logged_at = now
-        log.warning("%s; requests are answered 503 (try again) until it does", exc)
-
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:

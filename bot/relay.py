@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.bus import Bus, BusUnavailable, channel_topic, conversation_topic, message_event
 from bot.store import outbox
+from bot.store.engines import DatabaseUnavailable, note_database_unavailable
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -117,6 +118,8 @@ class Relay:
                     pass
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:  # PostgreSQL is away: the next round retries
+                note_database_unavailable(exc)
             except Exception:
                 log.exception("relaying pushed messages failed; retrying")
             self._wake.clear()

@@ -20,10 +20,10 @@ from aiohttp import web
 
 from bot.bus import BusUnavailable
 from bot.config import Settings
-from bot.httputil import BadRequest, json_error, note_database_unavailable, read_json_object
+from bot.httputil import BadRequest, json_error, read_json_object
 from bot.runtime import Runtime
 from bot.store.columns import MAX_ID
-from bot.store.engines import DatabaseUnavailable
+from bot.store.engines import DatabaseUnavailable, note_database_unavailable
 
 log = logging.getLogger(__name__)
 

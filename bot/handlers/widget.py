@@ -31,12 +31,12 @@ from bot.flows.context import shop_name
 from bot.handlers.widget_hours import availability, schedule
 from bot.handlers.widget_session import TokenSigner, origin_allowed, request_origin
 from bot.handlers.widget_uploads import NotAnImage, TooLarge, UploadStore, serve
-from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, note_database_unavailable, read_json_object
+from bot.httputil import MALFORMED_BODY, BadRequest, loads_json, read_json_object
 from bot.nlu.normalize import EMAIL_RE, PHONE_RE
 from bot.ratelimit import RateLimiter
 from bot.runtime import Runtime
 from bot.store import ConversationRecord
-from bot.store.engines import DatabaseUnavailable
+from bot.store.engines import DatabaseUnavailable, note_database_unavailable
 from bot.store.sanitize import clean_text, is_blank
 from bot.texts import Texts
 from bot.types import LANGS, Attachment, ConversationStatus, IncomingMessage, Lang

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot.store import outbox
+from bot.store.engines import DatabaseUnavailable, note_database_unavailable
 
 if TYPE_CHECKING:
     from bot.orders.book import OrderBook
@@ -67,6 +68,8 @@ class Sweeper:
                 await self.orders.store.write(partial(outbox.purge_relayed, older_than=OUTBOX_KEEP))
             except asyncio.CancelledError:
                 raise
+            except DatabaseUnavailable as exc:  # PostgreSQL is away: the next sweep catches up
+                note_database_unavailable(exc)
             except Exception:
                 log.exception("the unpaid-order sweep failed; trying again later")
             await asyncio.sleep(self.every)

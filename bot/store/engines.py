@@ -7,6 +7,8 @@ foreign keys, and has BEGIN taken over by SQLAlchemy (see
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -30,6 +32,23 @@ class DatabaseUnavailable(Exception):
 
     The message names the URL (without its password) and is meant for the operator as it is.
     """
+
+
+log = logging.getLogger(__name__)
+
+# While the database does not answer: one log line per this many seconds and process,
+# not a traceback per request or per background round.
+UNAVAILABLE_LOG_EVERY_SECONDS = 30.0
+_unavailable_logged_at: float | None = None
+
+
+def note_database_unavailable(exc: DatabaseUnavailable) -> None:
+    """Log that something was refused or postponed because the database does not answer (throttled)."""
+    global _unavailable_logged_at
+    now = time.monotonic()
+    if _unavailable_logged_at is None or now - _unavailable_logged_at >= UNAVAILABLE_LOG_EVERY_SECONDS:
+        _unavailable_logged_at = now
+        log.warning("%s; requests are answered 503 (try again) until it does", exc)
 
 
 class UnsupportedDatabaseUrl(DatabaseUnavailable, ValueError):
