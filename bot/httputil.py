@@ -113,6 +113,7 @@ def text_field(
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turns client mistakes into JSON errors and keeps the server serving."""
