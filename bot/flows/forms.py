@@ -202,7 +202,9 @@ async def _text(a: Answer) -> dict[str, Any] | Rejected:
     if len(value) < low or value.startswith("/"):
         return a.invalid("flow_text_too_short", min=low)
     if len(value) > high:
-        return a.invalid("flow_text_too_long", max=high)
+        # The slot's own "invalid" text is written for answers that fall short ("the
+        # address seems incomplete"); one that is too long is told so.
+        return Rejected(a.text("flow_text_too_long", max=high))
     return {a.slot.name: value}
 
 

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import rupiah
+from bot.catalog import options_label, rupiah
 from bot.flows import context, slots
 from bot.flows.asking import cart_lines
 from bot.flows.common import identity, lang_of, offer_handoff_buttons
@@ -108,7 +108,11 @@ def _back_to_cart(
         if shortage is None:
             kept.append(line)
             continue
-        names.append(ctx.texts.get("flow_stock_gone_line", lang, name=line["name"], available=str(shortage.available)))
+        # The variant too: with two sizes of one shirt in the cart, "Kemeja Parang (sisa 0)"
+        # would not say which line changed.
+        options = options_label(line.get("options") or {}, lang)
+        name = f"{line['name']} ({options})" if options else line["name"]
+        names.append(ctx.texts.get("flow_stock_gone_line", lang, name=name, available=str(shortage.available)))
         if shortage.available > 0:
             kept.append({**line, "quantity": shortage.available})
     dispatcher.utter_message(text=ctx.texts.get("flow_stock_gone", lang, lines="\n".join(names)))

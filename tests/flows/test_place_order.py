@@ -123,6 +123,8 @@ async def test_wrong_answers_are_explained(bot):
     await chat.say("081234567890")
     await chat.say("jl")
     assert "kurang lengkap" in chat.text
+    await chat.say("Jl. Kenanga No. 7, " + "Kelurahan Sukajadi " * 20)
+    assert "Kepanjangan" in chat.text and "300" in chat.text and "kurang lengkap" not in chat.text
     await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
     await chat.say("Atlantis")
     assert "belum ada di daftar ongkir" in chat.text
@@ -170,6 +172,7 @@ async def test_the_last_unit_goes_to_exactly_one_customer(bot):
     lost = [c for c in (first, second) if "Nomor pesanan" not in c.text]
     assert len(placed) == 1 and len(lost) == 1
     assert "diambil pembeli lain" in lost[0].text
+    assert "Kemeja Batik Parang Slim Fit (XXL · coklat): sisa 0" in lost[0].text  # which line changed
     assert (await bot.orders.available(["BTK-KMJ-001-XXL-COKLAT"]))["BTK-KMJ-001-XXL-COKLAT"] == 0
 
 
