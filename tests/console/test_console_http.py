@@ -154,6 +154,9 @@ async def test_agents_are_refused_on_admin_pages(console_server: ConsoleServer) 
                      "/console/admin/reports", "/console/admin/teams"):
             status, _ = await rina.get(path)
             assert status == 200, path
+        # Every agent's row has its own "Simpan": a screen reader says whose.
+        status, html = await rina.get("/console/admin/agents")
+        assert 'aria-label="Simpan budi"' in html and 'aria-label="Simpan rina"' in html
 
 
 async def test_forged_requests_are_refused(console_server: ConsoleServer) -> None:
