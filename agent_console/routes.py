@@ -736,11 +736,17 @@ async def canned_api(request: web.Request, console: Console, session: cq.Session
 
 def _result_json(result: cq.ActionResult) -> dict[str, Any]:
     c = result.conversation
+    numbers = conversation_numbers(c, None)
     return {
         "ok": True,
         "changed": result.changed,
         "conversation": {"id": c.id, "status": c.status, "last_seq": c.last_seq},
         "messages": [message_json(m) for m in result.messages],
+        # As the page shows them: a reply or "resolve" fills figures that were "—".
+        "numbers": {
+            key: duration(getattr(numbers, key))
+            for key in ("first_response", "wait_for_human", "first_human_response", "resolution")
+        },
     }
 
 

@@ -440,6 +440,10 @@
           if (act === "reply" || act === "note") form.querySelector("textarea").value = "";
           if (act === "reply") saveDraft();
           if (j.note) appendNote(j.note);
+          Object.keys(j.numbers || {}).forEach(function (key) {
+            var cell = document.querySelector('#numbers [data-number="' + key + '"]');
+            if (cell) cell.textContent = j.numbers[key];
+          });
           (j.messages || []).forEach(append);
           if (j.conversation) {
             if (act === "take" || act === "reply") setState(j.conversation.status, ME.id, ME.name);

@@ -167,3 +167,27 @@ def test_an_ended_session_says_so_and_keeps_the_reply_being_written(agent: Conso
     page.click("form.logout button[type=submit]")
     expect(page).to_have_url(re.compile(r"/console/login$"))
     expect(page.locator("#login-notice")).to_have_count(0)
+
+
+def test_the_numbers_fill_in_as_the_agent_replies_and_resolves(agent: ConsoleUser, customer: Visitor) -> None:
+    """Before: "Tunggu agen" and "Waktu penyelesaian" stayed "—" after the reply and the resolve
+    until the page was reloaded, though the times were stored."""
+    agent.login("budi")
+    start_chat(customer, "Rudi Angka")
+    customer.send(HANDOFF_TEXT)
+    expect(agent.row("Rudi Angka")).to_have_count(1, timeout=REPLY_TIMEOUT)
+    agent.open_conversation("Rudi Angka")
+    page = agent.page
+    page.evaluate("window.__sameDocument = true")
+    wait, resolution = page.locator('[data-number="wait_for_human"]'), page.locator('[data-number="resolution"]')
+    expect(wait).to_have_text("—")
+    expect(resolution).to_have_text("—")
+    page.click("button[data-act=take]")
+    expect(page.locator("#conv-status")).to_have_text("Ditangani agen")
+    page.fill("#reply-text", "Halo Kak Rudi, saya bantu ya")
+    page.press("#reply-text", "Enter")
+    expect(wait).not_to_have_text("—")
+    page.click("button[data-act=resolve]")
+    expect(page.locator("#conv-status")).to_have_text("Selesai")
+    expect(resolution).not_to_have_text("—")
+    assert page.evaluate("window.__sameDocument") is True  # filled live, not by a reload
