@@ -167,7 +167,7 @@ _NOT_NAME_WORDS = {
     "transfer", "status", "kirim", "ongkir", "harga", "berapa", "apa", "gimana", "bagaimana", "tolong",
     "batal", "bisa", "ada", "dan", "atau", "di", "ke", "dari", "untuk", "buat", "the", "my", "i", "want",
     "to", "is", "what", "how", "please", "order", "check", "cancel", "help", "halo", "hai", "hello", "hi",
-    "terima", "kasih", "makasih", "thanks",
+    "terima", "kasih", "makasih", "thanks", "for",
 }
 
 
@@ -233,7 +233,14 @@ def named_as(text: str) -> str | None:
     match = _NAMED_AS.search(text)
     if match is None:
         return None
-    return clean_name(without_polite_tail(match.group(1).strip(" .'-")))
+    # The name ends where the message goes on ("a.n. Sari Wulandari buat pesanan SP-…",
+    # "atas nama Budi untuk order kemarin"): its first word no name has.
+    words = []
+    for word in match.group(1).split():
+        if word.lower().strip(".'-") in _NOT_NAME_WORDS:
+            break
+        words.append(word)
+    return clean_name(without_polite_tail(" ".join(words).strip(" .'-")))
 
 
 def clean_name(text: str) -> str | None:

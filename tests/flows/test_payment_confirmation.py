@@ -177,3 +177,19 @@ async def test_two_banks_named_are_asked_about(bot):
     chat = bot.customer("payer-two")
     await chat.say(f"sudah transfer {order.number} dari bri ke bca")
     assert "rekening mana" in chat.text
+
+
+async def test_the_sender_name_is_taken_when_the_message_goes_on_after_it(bot):
+    # One breath: "... atas nama sari wulandari buat pesanan SP-... tolong dicek ya": the name
+    # ends at "buat"; it was dropped whole and asked again.
+    order = await place(bot, sender="payer-runon")
+    chat = bot.customer("payer-runon")
+    await chat.say(
+        f"min aku udah tf ya ke bca 396rb atas nama sari wulandari buat pesanan {order.number} "
+        "tolong dicek ya soalnya mau dipake buat kondangan"
+    )
+    assert "Atas nama siapa" not in chat.text, chat.text
+    assert "bukti transfer" in chat.text, chat.text  # the only thing left to ask
+    await chat.press("Lewati")
+    payment = (await bot.orders.get(order.number)).payments[-1]
+    assert (payment.bank, payment.amount, payment.sender_name) == ("BCA", 396000, "Sari Wulandari")
