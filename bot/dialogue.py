@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from bot.orders.shipping import find_city, names_only_a_city
 from bot.store.sanitize import is_blank
 from bot.policy import FLOW_PREFIX, choose_action
 from bot.shopdata.flows import FlowDef
-from bot.types import ConversationStatus, IncomingMessage, Lang, ParseResult
+from bot.types import ConversationStatus, IncomingMessage, IntentScore, Lang, ParseResult
 
 # Slots kept for the whole conversation, outside any flow.
 CONVERSATION_SLOTS = (
@@ -187,6 +187,10 @@ class Dialogue:
         if _only_a_photo(run.turn.message):
             await self._act(run, "action_photo_received")
             return
+        if (faq := _cancel_order_faq(run.turn.parse)) is not None:
+            # "batalin aja pesanannya" with no flow running cancels nothing: the shop's
+            # answer on cancelling a placed order, not "Oke Kak, sudah dibatalkan".
+            run.turn.parse = replace(run.turn.parse, intent=faq, suggestions=())
         action = choose_action(run.turn.parse, run.state, triggers)
         if action.startswith(FLOW_PREFIX):
             await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
@@ -507,6 +511,21 @@ class Dialogue:
         run.state[FLOW] = parked.pop()
         _set_parked(run, parked)
         return True
+
+
+# Words with which a "cancel" names an order already placed ("batalin aja pesanannya").
+_ORDER_WORDS = re.compile(r"\b(?:pesanan\w*|pesenan\w*|orderan\w*|order|orders|SP-?\d)", re.IGNORECASE)
+# How far down the ranking an FAQ entry may be and still be the one such a message asks about.
+CANCEL_ORDER_FAQ = 0.2
+
+
+def _cancel_order_faq(parse: ParseResult) -> IntentScore | None:
+    """The FAQ entry a "cancel" that names an order asks about (outside a flow, where there
+    is nothing to cancel), when the NLU ranks one."""
+    if parse.intent.name != intents.CANCEL or not _ORDER_WORDS.search(parse.text):
+        return None
+    faq = next((s for s in parse.ranking if intents.is_faq(s.name)), None)
+    return faq if faq is not None and faq.confidence >= CANCEL_ORDER_FAQ else None
 
 
 def _only_greets(parse: ParseResult) -> bool:
