@@ -203,7 +203,10 @@ _VERB_BEFORE_RE = re.compile(rf"(?:{_ORDER_VERBS}|just|only|cuma|hanya|yang)\s+$
 
 _SIZE_VALUES = r"xxxl|xxl|xl|xs|[2-5]\s?xl|all\s?size|s|m|l|\d{2}"
 _SIZE_KEYWORD_RE = re.compile(
-    rf"(?<![\w])(?:ukuran|ukuranya|ukurannya|ukr|uk|size|sz|saiz|no|nomor)\s*[:.=]?\s*(?P<v>{_SIZE_VALUES})(?![\w])"
+    rf"(?<![\w])(?:ukuran|ukuranya|ukurannya|ukr|uk|size|sz|saiz|no|nomor)"
+    # a space or ":" between keyword and value; none only before digits ("uk42"), so that
+    # "sizes" is not "size S" and "nol" not "no L"
+    rf"(?:\s*[:.=]\s*|\s+|(?=\d))(?P<v>{_SIZE_VALUES})(?![\w])"
 )
 _SIZE_FREE_RE = re.compile(r"(?<![\w])(?P<v>xxxl|xxl|xl|xs|[2-5]xl|all\s?size)(?![\w])")
 _SIZE_LETTER_RE = re.compile(r"(?<![\w'’.@-])(?P<v>[sml])(?![\w'’@-])")

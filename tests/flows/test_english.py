@@ -100,3 +100,11 @@ async def test_everyday_english_requests_reach_what_their_indonesian_twins_reach
     await in_flow.say("I want to order the parang shirt size L", lang="en")
     await in_flow.say("cancel my order")  # inside the order flow it still cancels the flow
     assert "the order is cancelled" in in_flow.text, in_flow.text
+
+
+async def test_asking_which_sizes_there_are_is_not_asking_for_size_s(bot):
+    # "sizes" is not "size S": the answer lists the sizes, without "S is sold out".
+    chat = bot.customer("sizes-en")
+    await chat.say("what sizes does the parang shirt come in?", lang="en")
+    assert "Kemeja Batik Parang Slim Fit" in chat.text and "M, L, XL, XXL" in chat.text, chat.text
+    assert "sold out" not in chat.text, chat.text

@@ -174,7 +174,7 @@ def test_not_amount(ex: EntityExtractor, text: str) -> None:
     [
         ("kak, size L ready?", "L"), ("ukuran m ada?", "M"), ("uk xl", "XL"), ("size: xxl", "XXL"),
         ("yg S ada?", "S"), ("yang m", "M"), ("XL ready?", "XL"), ("xxxl ada", "XXXL"), ("3xl", "XXXL"),
-        ("ukuran 42", "42"), ("All size ya?", "ALL SIZE"),
+        ("ukuran 42", "42"), ("All size ya?", "ALL SIZE"), ("uk42", "42"), ("size:m", "M"),
     ],
 )
 def test_size(text: str, value: str) -> None:
@@ -186,7 +186,14 @@ def test_size_uses_catalog_spelling(ex: EntityExtractor) -> None:
     assert values(run(ex, "ada yg xxl?"), "size") == ["2XL"]
 
 
-@pytest.mark.parametrize("text", ["saya mau beli", "I'm looking", "kak m", "s&k berlaku", "email m@x.id"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "saya mau beli", "I'm looking", "kak m", "s&k berlaku", "email m@x.id",
+        # a keyword's plural or a word that starts like one is no size ("size" + "s", "no" + "l")
+        "what sizes do you have?", "sizes?", "nol kak",
+    ],
+)
 def test_not_size(ex: EntityExtractor, text: str) -> None:
     assert values(run(ex, text), "size") == []
 
