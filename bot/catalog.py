@@ -91,11 +91,14 @@ def find_products(
     size: str | None = None,
     color: str | None = None,
     limit: int = 5,
+    by_word: bool = False,
 ) -> list[ProductMatch]:
     """Products the message asks about, those with the asked options in stock first.
 
     ``skus`` are products the NLU already recognised; otherwise a product
-    matches when its category word or one of its names appears in ``text``.
+    matches when its category word or one of its names appears in ``text``; with ``by_word``
+    (a catalog question, the answer to "which product?") also when nothing else matches and
+    ``text`` has a word of its name that few products share ("parang brp?").
     """
     wanted = set(skus)
     if wanted:
@@ -103,6 +106,9 @@ def find_products(
     else:
         words = set(_WORD.findall(text.lower()))
         candidates = [p for p in products if _in_category(p, words) or _mentions(p, text)]
+        if not candidates and by_word:
+            # "parang brp harganya", "yg sekar jagad": a motif or model word of a few products' names.
+            candidates = _named_by_word(products, words, limit)
         if not candidates and (size or color):
             # "ada batik ukuran L?" in a batik shop: everything that comes in L.
             candidates = [p for p in products if p.variants]
@@ -112,6 +118,28 @@ def find_products(
         matches = [m for m in matches if m.available]
     matches.sort(key=lambda m: m.product.price)
     return matches[:limit]
+
+
+# Words of product names that do not tell products apart ("Kemeja Batik Lengan Panjang").
+_PLAIN_NAME_WORDS = frozenset(
+    "batik motif model premium asli original lengan pendek panjang dengan untuk warna ukuran size "
+    "produk barang ready stok stock baru murah pria wanita cowok cewek".split()
+)
+
+
+def _named_by_word(products: Sequence[Product], words: set[str], limit: int) -> list[Product]:
+    """Products a message names by one word of their names or aliases that only a few of
+    them share (a motif: "parang", "lasem"; a model: "kimono"), when it names them no other
+    way. Category, colour and plain words ("batik", "panjang") pick nothing here."""
+    asked = words | {w[:-3] for w in words if w.endswith("nya") and len(w) > 6}
+    category_words = {w for p in products for w in (p.category.lower(), *CATEGORY_WORDS.get(p.category.lower(), ()))}
+    named: dict[str, set[str]] = {}
+    for product in products:
+        for word in _WORD.findall(" ".join((product.name, *product.aliases)).lower()):
+            if len(word) >= 4 and not word.isdigit() and word not in _PLAIN_NAME_WORDS | category_words | _COLORS_EN.keys():
+                named.setdefault(word, set()).add(product.sku)
+    skus = set().union(*(named[w] for w in asked if w in named and len(named[w]) <= limit))
+    return [p for p in products if p.sku in skus]
 
 
 def _in_category(product: Product, words: set[str]) -> bool:

@@ -65,12 +65,12 @@ class ActionProductSearch(Action):
         products = await live_products(ctx)
         if category := entities.get("category"):  # a button of the list of what we sell
             skus = [p.sku for p in products if p.category == category]
-        matches = find_products(products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS)
+        matches = find_products(products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS, by_word=True)
         missing = None
         if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
             # Nothing in the asked size/colour: say so, then show what there is.
             missing = options_label({k: v for k, v in (("size", size), ("color", color)) if v}, lang).replace(" · ", " ")
-            matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS)
+            matches = find_products(products, query, skus=skus, limit=MAX_PRODUCTS, by_word=True)
         if not matches and not (size or color) and _browsing(str(latest.get("text") or "")):
             dispatcher.utter_message(**_what_we_sell(products, texts, lang))
             return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]

@@ -300,7 +300,7 @@ async def _product(a: Answer) -> dict[str, Any] | Rejected:
     product = product_by_sku(a.ctx, a.choice or entity(a.entities, "product"))
     if product is None:
         query = a.tracker.latest_message.get("normalized") or a.raw
-        matches = _narrow([m.product for m in find_products(products, query, limit=5)], query)
+        matches = _narrow([m.product for m in find_products(products, query, limit=5, by_word=True)], query)
         if len(matches) == 1:
             product = matches[0]
         elif matches:

@@ -94,3 +94,20 @@ async def test_a_real_order_goes_on_to_the_person_with_its_details(bot):
     await chat.say("jahitan di lengan kanan lepas setelah sekali cuci")
     assert f"order number: {order.number}" in chat.text, chat.text
     assert chat.last_info.handoff is True
+
+
+async def test_a_motif_alone_finds_the_products_of_that_motif(bot):
+    # "parang brp harganya": no category word and no whole name, but "parang" is the motif of
+    # four products. It got "produk yang dicari belum ketemu" — a dead end in a batik shop.
+    chat = bot.customer("motif")
+    await chat.say("parang brp harganya kak")
+    assert "belum ketemu" not in chat.text, chat.text
+    assert "Kemeja Batik Parang Slim Fit — Rp189.000" in chat.text, chat.text
+    assert "Kain Batik Cap Parang Rusak" in chat.text, chat.text
+    assert "Dress Batik Wrap Lasem" not in chat.text, chat.text
+
+    # At "which product?" a motif shared by two products asks which of them.
+    order = bot.customer("motif-order")
+    await order.say("mau pesan dong kak")
+    await order.say("yg truntum aja")
+    assert {"Kemeja Batik Anak Truntum", "Kain Batik Tulis Sutra Truntum"} <= set(order.buttons), order.text
