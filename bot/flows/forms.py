@@ -419,6 +419,8 @@ async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
     if quantity is None:
         found = entity(a.entities, "quantity")
         quantity = found if isinstance(found, int) else None
+    if quantity is None and not a.choice and (switched := await _switch_variant(a, product, sku)) is not None:
+        return switched  # "eh ukurannya M aja deh": another size, then how many again
     limit = a.slot.option("max", 20)
     if quantity is None or quantity < 1:
         return a.invalid("flow_invalid_quantity")
@@ -456,11 +458,82 @@ async def _quantity(a: Answer) -> dict[str, Any] | Rejected:
     return {a.slot.name: quantity, slots.CART: cart}
 
 
+def _switched_variant(product: Product, current: Variant | None, size: str | None, color: str | None) -> Variant | None:
+    """The variant a customer changes to by naming a size or colour ("M aja", "yg coklat"):
+    the one with what they named and, of the rest, what they had chosen before."""
+    if not product.variants or not (size or color):
+        return None
+    before = {k: str(v) for k, v in current.options.items()} if current else {}
+    keep = [v for v in product.variants if _fits(v, size or before.get("size"), color or before.get("color"))]
+    named = keep or [v for v in product.variants if _fits(v, size, color)]
+    return named[0] if len(named) == 1 else None
+
+
+async def _switch_variant(a: Answer, product: Product, sku: str) -> dict[str, Any] | Rejected | None:
+    """At "how many?", a size/colour of the same product instead of a number: that variant
+    is chosen instead, and "how many?" is asked again with its stock. None when the message
+    names no other variant."""
+    new = _switched_variant(product, variant_by_sku(product, sku), entity(a.entities, "size"), entity(a.entities, "color"))
+    if new is None or new.sku == sku:
+        return None
+    label = variant_label(new, a.lang)
+    left = (await available(a.ctx, [new.sku]))[new.sku] - in_cart(list(a.slot_value(slots.CART) or []), new.sku)
+    if left <= 0:
+        return Rejected(a.text("flow_variant_sold_out", variant=label))
+    a.notes.append(a.text("flow_variant_switched", variant=label))
+    return {a.slot.name: None, (a.flow_slot("variant") or "variant"): new.sku}
+
+
+# Words that add a variant rather than change to it ("tambah yg M biru juga", "sama yg XL").
+_ADDING = re.compile(r"\b(?:tambah\w*|juga|jg|lagi|sama|plus|also|another|add|too|as well)\b", re.IGNORECASE)
+
+
+async def _switch_cart_variant(a: Answer) -> dict[str, Any] | Rejected | None:
+    """At "add another product?", a size/colour instead of yes or no ("eh salah, mau yg coklat
+    aja"): the line just added becomes that variant, same quantity, and the question is asked
+    again with the cart as it now is; said as an addition ("tambah yg M juga"), that variant
+    is added instead. None when the message names no other variant."""
+    cart = [dict(line) for line in a.slot_value(slots.CART) or []]
+    if not cart:
+        return None
+    line = cart[-1]
+    product = product_by_sku(a.ctx, line.get("product_sku"))
+    if product is None:
+        return None
+    new = _switched_variant(product, variant_by_sku(product, line["sku"]), entity(a.entities, "size"), entity(a.entities, "color"))
+    if new is None or new.sku == line["sku"]:
+        return None
+    label = variant_label(new, a.lang)
+    if _ADDING.search(a.raw):
+        # "tambah yg M biru juga": that one as well, so "how many?" of it next.
+        if (await available(a.ctx, [new.sku]))[new.sku] - in_cart(cart, new.sku) <= 0:
+            return Rejected(a.text("flow_variant_sold_out", variant=label))
+        product_slot, variant_slot = a.flow_slot("product") or "product", a.flow_slot("variant") or "variant"
+        return {a.slot.name: None, product_slot: product.sku, variant_slot: new.sku, (a.flow_slot("quantity") or "quantity"): None}
+    others = cart[:-1]
+    left = (await available(a.ctx, [new.sku]))[new.sku] - in_cart(others, new.sku)
+    quantity = int(line["quantity"])
+    if left <= 0:
+        return Rejected(a.text("flow_variant_sold_out", variant=label))
+    if left < quantity:
+        return Rejected(a.text("flow_variant_switch_short", variant=label, stock=left))
+    same = next((other for other in others if other["sku"] == new.sku), None)
+    if same is not None:  # already in the cart: one line with both quantities
+        same["quantity"] = int(same["quantity"]) + quantity
+        cart = others
+    else:
+        line.update(sku=new.sku, options=dict(new.options), unit_price=new.price or product.price)
+    a.notes.append(a.text("flow_variant_switched", variant=label))
+    return {a.slot.name: None, slots.CART: cart}
+
+
 @validator("add_more")
 async def _add_more(a: Answer) -> dict[str, Any] | Rejected:
     answer = a.choice or a.raw
     more = False if means_go_on(answer) else parse_yes_no(answer, a.intent)
     named = await _named_product(a) if more is None else None
+    if more is None and named is None and not a.choice and (switched := await _switch_cart_variant(a)) is not None:
+        return switched
     if more is None and named is None:
         return a.invalid("flow_invalid_add_more")
     if more is False:

@@ -426,3 +426,37 @@ async def test_naming_another_product_at_add_more_adds_it(bot):
     assert "Kemeja Batik Parang" in chat.text and "Tas Rotan Bulat" in chat.text, chat.text
     await chat.say("kemeja")  # several shirts: the product question asks which
     assert "Mau tambah produk" not in chat.text and chat.buttons, chat.text
+
+
+async def test_changing_the_size_or_colour_mid_order_changes_it(bot):
+    # "eh ukurannya M aja deh" right after the shirt went into the cart, or at "how many?",
+    # was not understood: the same question came back until the offer of a person.
+    chat = bot.customer("switch-cart")
+    await chat.say("kak mau pesan 2 kemeja parang L biru")
+    assert "(L · biru) × 2" in chat.text, chat.text
+    await chat.say("eh ukurannya M aja deh")
+    assert "diganti jadi M · biru" in chat.text, chat.text
+    assert "(M · biru) × 2 — Rp378.000" in chat.text and "(L · biru)" not in chat.text, chat.text
+    await chat.say("eh yg XL aja")  # XL biru is sold out: said, and the cart stays
+    assert "habis" in chat.text and "(M · biru) × 2" in chat.text, chat.text
+    await chat.say("tambah yg XL coklat juga")  # as well, not instead: how many of it?
+    assert "(XL · coklat): 5" in chat.text, chat.text
+    await chat.say("1")
+    assert "(M · biru) × 2" in chat.text and "(XL · coklat) × 1" in chat.text, chat.text
+    await chat.press("Lanjut")
+    assert "atas nama siapa" in chat.text, chat.text
+    state = await chat.state()
+    assert [(line["sku"], line["quantity"]) for line in state["flow"]["slots"]["cart"]] == [
+        ("BTK-KMJ-001-M-BIRU", 2), ("BTK-KMJ-001-XL-COKLAT", 1)
+    ]
+
+    asked = bot.customer("switch-quantity")
+    await asked.say("mau beli kemeja parang")
+    await asked.press("L · biru")
+    assert "(L · biru): 6" in asked.text, asked.text
+    await asked.say("eh mau yg coklat aja kak")  # L coklat is sold out: said, and still L biru
+    assert "L · coklat stoknya sedang habis" in asked.text and "(L · biru): 6" in asked.text, asked.text
+    await asked.say("ukurannya M aja deh")
+    assert "diganti jadi M · biru" in asked.text and "(M · biru): 4" in asked.text, asked.text
+    await asked.say("2")
+    assert "(M · biru) × 2" in asked.text, asked.text
