@@ -111,6 +111,8 @@ class Turn:
     customer_name: str | None = None
     # For a pressed button: what the customer wrote before it ("bajunya sobek" → [Laporkan]).
     previous_text: str | None = None
+    # The conversation had messages before this one.
+    already_talking: bool = False
 
 
 @dataclass
@@ -256,6 +258,7 @@ class Dialogue:
             {
                 slots.LANG: turn.lang,
                 slots.STATUS: turn.status,
+                slots.ALREADY_TALKING: turn.already_talking,
                 slots.CONVERSATION_ID: turn.conversation_id,
                 slots.CUSTOMER_ID: turn.customer_id,
                 slots.CUSTOMER_DISPLAY_NAME: turn.customer_name,

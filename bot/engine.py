@@ -153,6 +153,7 @@ class Engine:
             customer_id=conversation.customer_id,
             customer_name=await self._customer_name(conversation, parse),
             previous_text=pressed[1] if pressed else None,
+            already_talking=conversation.last_seq > 0,
         )
         outcome = await self.dialogue.respond(dialogue_turn, dict(conversation.state or {}))
         handoff, state, action_name = outcome.handoff, outcome.state, outcome.action

@@ -7,6 +7,7 @@ one, the next message naming a city ("surabaya") is answered with them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -47,7 +48,10 @@ class ActionAnswerFaq(Action):
             {"title": b.title.get(lang) or b.title.get("id", ""), "payload": b.payload}
             for b in entry.buttons
         ]
-        dispatcher.utter_message(text=entry.answer[lang], buttons=buttons)
+        answer = entry.answer[lang]
+        if tracker.get_slot(slots.ALREADY_TALKING):
+            answer = without_salutation(answer)
+        dispatcher.utter_message(text=answer, buttons=buttons)
         pending = None
         if _quotes_rates(ctx, entry):
             quote = shipping_quote(ctx, tracker.latest_message.get("text") or "", lang)
@@ -56,6 +60,19 @@ class ActionAnswerFaq(Action):
             else:
                 pending = AWAITING_CITY
         return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, pending)]
+
+
+# "Halo Kak! ", "Hi! ", "Hai Kak, ": how FAQ answers written to stand alone open.
+_SALUTATION = re.compile(r"^(?:halo|hallo|hai|hi|hello|hey)(?:[\s,]+(?:kak|kakak|sis|gan|there))?\s*[!,.]\s*", re.IGNORECASE)
+
+
+def without_salutation(answer: str) -> str:
+    """The answer without its opening "Halo Kak!": said once at the start of a chat it is
+    friendly, before every answer of a conversation it is not how an admin talks."""
+    rest = _SALUTATION.sub("", answer, count=1)
+    if rest == answer or not rest:
+        return answer
+    return rest[0].upper() + rest[1:]
 
 
 def _quotes_rates(ctx: context.FlowContext, entry: FaqEntry) -> bool:

@@ -12,6 +12,9 @@ PENDING_PHOTO = "pending_photo"
 HANDOFF = "handoff"
 # The status of the conversation when the turn started (read-only for actions).
 STATUS = "status"
+# Whether the conversation already had messages before this turn (read-only for actions):
+# the bot has said hello, so an FAQ answer does not open with "Halo Kak!" again.
+ALREADY_TALKING = "already_talking"
 
 # --- flows (see bot/dialogue.py) ---
 # The running flow's name and the slot it is asking for (Rasa's ``requested_slot``).

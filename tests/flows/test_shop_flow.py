@@ -111,3 +111,18 @@ async def test_a_motif_alone_finds_the_products_of_that_motif(bot):
     await order.say("mau pesan dong kak")
     await order.say("yg truntum aja")
     assert {"Kemeja Batik Anak Truntum", "Kain Batik Tulis Sutra Truntum"} <= set(order.buttons), order.text
+
+
+async def test_faq_answers_say_hello_once_per_conversation(bot):
+    # Every demo answer opens with "Halo Kak!"; in the middle of a chat (and of an order)
+    # a greeting before each answer is not how an admin talks.
+    chat = bot.customer("hello-once")
+    await chat.say("kak bisa bayar pake apa aja?")
+    assert chat.text.startswith("Halo Kak! Kami menerima transfer bank"), chat.text
+    await chat.say("bisa cod ga kak?")
+    assert chat.text.startswith("COD tersedia untuk Solo Raya"), chat.text
+
+    english = bot.customer("hello-once-en")
+    await english.say("hello")
+    await english.say("what payment methods do you accept?", lang="en")
+    assert english.replies[0].text.startswith("We accept bank transfer"), english.text
