@@ -31,6 +31,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import intents
 from bot.catalog import find_products
 from bot.flows import slots
+from bot.flows.catalog import shown_product
 from bot.flows.context import FlowContext
 from bot.flows.faq import AWAITING_CITY
 from bot.flows.forms import banks_named, payment_methods, validation_action_for
@@ -311,6 +312,8 @@ class Dialogue:
         run.state[FLOW] = flow
         run.action = f"{FLOW_PREFIX}{flow_def.name}"
         seeds = self._seeds(run, flow_def)
+        if shown_product(run.state.get(slots.PENDING_OFFER)):
+            run.state.pop(slots.PENDING_OFFER)  # taken by this flow's seeds, or not meant for it
         before = len(run.messages)
         if seeds:
             await self._act(run, VALIDATE, flow, [SlotSet(name, value) for name, value in seeds.items()])
@@ -348,10 +351,17 @@ class Dialogue:
         # The photo sent just before choosing this flow, or with the opening message itself
         # (a Telegram photo captioned "udah tf SP-… ke BCA 396rb a.n. Sari").
         photo = run.state.get(slots.PENDING_PHOTO) or any(a.kind == "image" for a in run.turn.message.attachments)
+        # The one product the previous answer showed: "I want to buy the brown one in XL",
+        # "mau pesen 2 ya kak" right after it are about that product.
+        shown = shown_product(run.state.get(slots.PENDING_OFFER)) if "product" not in found else None
         seeds = {}
         for slot in flow_def.slots:
             if slot.type == "image" and photo:
                 seeds[slot.name] = "photo"
+            elif slot.type == "product" and shown:
+                seeds[slot.name] = intents.CHOICE_PREFIX + shown
+            elif slot.type == "variant" and shown and found & {"size", "color"}:
+                seeds[slot.name] = text
             elif slot.type in ("product", "order_number", "amount") and slot.type in found:
                 seeds[slot.name] = text
             elif slot.type == "contact" and found & {"phone", "email"} and "order_number" in found:

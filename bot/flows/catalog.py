@@ -39,6 +39,16 @@ BROWSE_WORDS = frozenset(
     "of which are there available the a we stuff".split()
 )
 _WORDS = re.compile(r"[^\W\d_]+")
+# PENDING_OFFER after an answer that showed one product: "product:<sku>". What the customer
+# says next about "it" ("ada XL?", "mau pesan 2") is about that product.
+SHOWN_PRODUCT = "product:"
+
+
+def shown_product(pending_offer: object) -> str | None:
+    """The SKU of the one product the bot's last answer showed, if it showed one."""
+    if isinstance(pending_offer, str) and pending_offer.startswith(SHOWN_PRODUCT):
+        return pending_offer[len(SHOWN_PRODUCT) :]
+    return None
 
 
 class ActionProductSearch(Action):
@@ -65,6 +75,9 @@ class ActionProductSearch(Action):
         products = await live_products(ctx)
         if category := entities.get("category"):  # a button of the list of what we sell
             skus = [p.sku for p in products if p.category == category]
+        shown = shown_product(tracker.get_slot(slots.PENDING_OFFER))
+        if shown and not skus and not find_products(products, query, limit=1, by_word=True):
+            skus = [shown]  # "ada XL ga kak?" right after the Parang shirt: the Parang shirt
         matches = find_products(products, query, skus=skus, size=size, color=color, limit=MAX_PRODUCTS, by_word=True)
         missing = None
         if not any(m.in_stock or not m.product.variants for m in matches) and (size or color):
@@ -86,7 +99,8 @@ class ActionProductSearch(Action):
         dispatcher.utter_message(
             text=_answer(matches, texts, lang, missing), buttons=_order_buttons(matches, texts, lang)
         )
-        return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, None)]
+        one = matches[0].product.sku if len(matches) == 1 and matches[0].available else None
+        return [SlotSet(slots.MISSES, 0), SlotSet(slots.PENDING_OFFER, SHOWN_PRODUCT + one if one else None)]
 
 
 def _browsing(text: str) -> bool:

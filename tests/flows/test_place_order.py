@@ -460,3 +460,27 @@ async def test_changing_the_size_or_colour_mid_order_changes_it(bot):
     assert "diganti jadi M · biru" in asked.text and "(M · biru): 4" in asked.text, asked.text
     await asked.say("2")
     assert "(M · biru) × 2" in asked.text, asked.text
+
+
+async def test_ordering_right_after_a_product_was_shown_orders_that_product(bot):
+    # "I want to buy the brown one in XL" / "mau pesen 2 ya kak" right after the bot showed the
+    # Parang shirt were asked "Which product would you like?" as if nothing had been said.
+    chat = bot.customer("after-shown-en")
+    await chat.say("is the parang shirt in stock?", lang="en")
+    await chat.say("do you have it in XL?")
+    assert "Kemeja Batik Parang Slim Fit — Rp189,000 (XL · brown)" in chat.text, chat.text
+    await chat.say("I want to buy the brown one in XL")
+    assert "Which product" not in chat.text, chat.text
+    assert "(XL · brown): 5 in stock" in chat.text, chat.text
+
+    indo = bot.customer("after-shown-id")
+    await indo.say("min ada kemeja batik ukuran L warna biru?")
+    await indo.say("mau pesen 2 ya kak")
+    assert "produk yang mana" not in indo.text, indo.text
+    await indo.press("L · biru")
+    assert "(L · biru) × 2" in indo.text, indo.text  # the 2 said before the size was picked
+
+    # Once that order started, a later "mau pesan" no longer assumes the same product.
+    await indo.say("batal")
+    await indo.say("mau pesan dong")
+    assert "produk yang mana" in indo.text, indo.text
