@@ -241,7 +241,7 @@ def _size_order(size: str) -> tuple[int, float]:
         key = "X" * int(key[:-2]) + "L"
     if key in _LETTER_SIZES:
         return (0, float(_LETTER_SIZES.index(key)))
-    try:
-        return (1, float(key.replace(",", ".")))
-    except ValueError:
-        return (2, 0.0)
+    # 38, 40; also a number with its unit: kids' ages "4 th" … "10 th", bags' "20 cm"
+    if number := re.match(r"\d+(?:[.,]\d+)?(?=[^\d.,]*$)", key):
+        return (1, float(number.group(0).replace(",", ".")))
+    return (2, 0.0)

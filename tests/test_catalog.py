@@ -78,3 +78,7 @@ def test_sizes_are_listed_smallest_first():
     assert option_summary(variants) == "M, L, XL, 2XL, All size · biru, coklat"
     shoes = [Variant(f"S-{n}", {"size": n}, 1) for n in ("42", "38", "40")]
     assert option_summary(shoes) == "38, 40, 42"
+    # kids' ages: "10 th" after "8 th" ("4 th, 6 th, 10 th, 8 th" in the catalog's order)
+    kids = [Variant(f"K-{n}", {"size": n}, 1) for n in ("4 th", "6 th", "10 th", "8 th")]
+    assert option_summary(kids) == "4 th, 6 th, 8 th, 10 th"
+    assert option_summary(kids, "en") == "4 yrs, 6 yrs, 8 yrs, 10 yrs"
