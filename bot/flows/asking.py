@@ -15,7 +15,7 @@ from bot.catalog import find_products, options_label, rupiah
 from bot.flows import context, slots
 from bot.flows.common import identity, lang_of
 from bot.flows.context import FlowContext
-from bot.orders.shipping import cities_in_address
+from bot.orders.shipping import cities_in_address, find_city, names_only_a_city
 from bot.flows.forms import (
     CHOICE_PREFIX,
     available,
@@ -166,14 +166,21 @@ def cart_lines(cart: list[dict[str, Any]], texts: Texts, lang: Lang) -> str:
     return "\n".join(lines)
 
 
-def address_before_city(address: str, city: str) -> str:
+def address_before_city(address: str, city: str, rates: Any = None) -> str:
     """The address without the city it ends with, since the summary writes the city after it:
     "Jl. Kaliurang km 5 no 12, Sleman" and Sleman → "Jl. Kaliurang km 5 no 12" (not "…, Sleman,
-    Sleman"). An address that names the city elsewhere, or only the city, stays as written."""
+    Sleman"); with the shop's rates also when it ends with another name of that city ("…,
+    solo" and Surakarta). An address that names the city elsewhere, or only the city, stays
+    as written."""
     if not city:
         return address
     ending = re.compile(r"[\s,]+(?:kota|kab\.?|kabupaten)?\s*" + re.escape(city) + r"[\s.,]*$", re.IGNORECASE)
     shorter = ending.sub("", address)
+    if shorter == address and rates is not None and "," in address:
+        head, last = address.rsplit(",", 1)
+        named = find_city(rates, last) if names_only_a_city(rates, last) else None
+        if named is not None and named.name == city:
+            shorter = head
     return shorter if shorter.strip(" ,.") else address
 
 
@@ -193,7 +200,9 @@ def order_summary(tracker: Tracker, flow: FlowDef, ctx: FlowContext, lang: Lang)
         total=rupiah(subtotal + shipping, lang),
         name=str(get(_named(flow, "name")) or ""),
         phone=str(get(_named(flow, "phone")) or ""),
-        address=address_before_city(str(get("address") or ""), str(get(_named(flow, "city")) or "")),
+        address=address_before_city(
+            str(get("address") or ""), str(get(_named(flow, "city")) or ""), getattr(ctx.shop, "shipping", None)
+        ),
         city=str(get(_named(flow, "city")) or ""),
         payment=payment_method_title(str(get(_named(flow, "payment_method")) or ""), ctx, lang),
     )

@@ -361,6 +361,18 @@ async def test_the_city_in_the_address_is_offered_as_a_button(bot):
     # the summary writes the city once, not "…, Surabaya, Surabaya"
     assert "📍 Jl. Melati No. 5, Gubeng, Surabaya\n" in chat.text, chat.text
 
+    # nor "…, solo, Surakarta": the same city by its everyday name
+    solo = bot.customer("city-alias-in-address")
+    await solo.say("mau pesan 1 kemeja parang slim fit L biru")
+    await solo.press("Lanjut")
+    await solo.say("Sari Wulandari")
+    await solo.say("081298765432")
+    await solo.say("jl melati no 5 rt 2 rw 3, kel. jebres, solo")
+    await solo.press("Surakarta")
+    await solo.press("JNE REG")
+    await solo.press("Transfer bank")
+    assert "📍 jl melati no 5 rt 2 rw 3, kel. jebres, Surakarta\n" in solo.text, solo.text
+
     street = bot.customer("city-in-street")
     await street.say("mau pesan 1 kemeja parang slim fit L biru")
     await street.press("Lanjut")
