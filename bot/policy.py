@@ -28,6 +28,10 @@ def choose_action(parse: ParseResult, state: Mapping[str, Any], flow_triggers: M
     if _only_an_order_number(parse) and intents.ORDER_STATUS in flow_triggers:
         # A pasted "SP-2026-000123" is the customer asking about that order, not an FAQ question.
         return FLOW_PREFIX + flow_triggers[intents.ORDER_STATUS]
+    if intent == intents.OUT_OF_SCOPE and _names_an_order(parse) and intents.ORDER_STATUS in flow_triggers:
+        # "I ordered a shirt last week and it still hasn't arrived, order SP-2026-000123": what
+        # the NLU cannot place but quotes an order number is about that order, not "didn't get that".
+        return FLOW_PREFIX + flow_triggers[intents.ORDER_STATUS]
     if _explicit_complaint(parse) and intents.COMPLAINT in flow_triggers:
         # "mau komplain, kainnya luntur parah": an FAQ about fading would not file the complaint.
         return FLOW_PREFIX + flow_triggers[intents.COMPLAINT]
@@ -69,6 +73,10 @@ def _explicit_complaint(parse: ParseResult) -> bool:
 _AROUND_NUMBER = re.compile(
     r"^(?:\W|kak|ka|min|gan|sis|ya|dong|nih|ini|no|nomor|nomer|pesanan|order|number|resi)*$", re.IGNORECASE
 )
+
+
+def _names_an_order(parse: ParseResult) -> bool:
+    return sum(1 for e in parse.entities if e.entity == "order_number") == 1
 
 
 def _only_an_order_number(parse: ParseResult) -> bool:

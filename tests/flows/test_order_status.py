@@ -179,3 +179,13 @@ async def test_number_and_phone_in_one_message_answer_at_once(bot):
     await chat.say(f"kak tolong cek pesanan {order.number}, no hp pemesannya 0812 3456 7890")
     assert "nomor HP atau email" not in chat.text
     assert "Menunggu pembayaran" in chat.text and order.number in chat.text
+
+
+async def test_a_message_quoting_an_order_number_is_never_a_dead_end(bot):
+    # "... it still hasn't arrived, order SP-…" was out of scope for the NLU and got "Sorry,
+    # we didn't quite get that": a message that quotes an order number is about that order.
+    order = await place(bot, sender="late-en")
+    chat = bot.customer("late-en")
+    await chat.say(f"hello, I ordered a shirt last week and it still hasn't arrived, order {order.number}", lang="en")
+    assert "didn't quite get that" not in chat.text, chat.text
+    assert order.number in chat.text and "Kemeja Batik Parang Slim Fit" in chat.text, chat.text
