@@ -314,6 +314,11 @@ class Dialogue:
         seeds = self._seeds(run, flow_def)
         if shown_product(run.state.get(slots.PENDING_OFFER)):
             run.state.pop(slots.PENDING_OFFER)  # taken by this flow's seeds, or not meant for it
+        if "description" in seeds and not run.turn.message.text.startswith("/"):
+            # "barang sy dateng sobek, kecewa bgt": the complaint told in the first message skips
+            # the question that says sorry, so it is said here. (A complaint opened with a button
+            # follows the FAQ answer that already said it.)
+            run.messages.append({"text": self.ctx.texts.get("flow_complaint_heard", lang)})
         before = len(run.messages)
         if seeds:
             await self._act(run, VALIDATE, flow, [SlotSet(name, value) for name, value in seeds.items()])

@@ -216,3 +216,18 @@ async def test_is_anyone_there_from_the_queue_is_told_a_person_is_coming(bot):
     # A real product question from the queue is still answered.
     await chat.say("kemeja parang ukuran L ada?")
     assert "Rp" in chat.text
+
+
+async def test_a_complaint_told_in_the_first_message_is_answered_with_an_apology(bot):
+    # "barang sy dateng sobek jahitannya, kecewa bgt" went straight to "nomor pesanannya
+    # berapa?": the apology lives in the description question, which the message skipped.
+    chat = bot.customer("told-at-once")
+    await chat.say("kak barang sy dateng sobek jahitannya, kecewa bgt")
+    assert chat.replies[0].text.startswith("Mohon maaf atas ketidaknyamanannya"), chat.text
+    assert "nomor pesanannya berapa" in chat.text, chat.text
+    assert chat.text.count("Mohon maaf") == 1, chat.text
+
+    asked = bot.customer("told-when-asked")  # asked first: the question itself says sorry, once
+    await asked.say("saya mau komplain")
+    await asked.say("jahitan kemejanya lepas padahal baru dipakai sekali")
+    assert "Mohon maaf" not in asked.text, asked.text
