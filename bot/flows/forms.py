@@ -598,6 +598,8 @@ async def _courier(a: Answer) -> dict[str, Any] | Rejected:
     if not options:
         return {a.slot.name: None, (a.flow_slot("city") or "city"): None}
     chosen = next((q for q in options if q.courier_id == a.choice), None)
+    if chosen is None and not a.choice and _CHEAPEST.search(a.raw):
+        chosen = min(options, key=lambda q: q.cost)  # "yg paling murah aja", "the cheapest one"
     if chosen is None and not a.choice:
         # Customers type "jnt aja", "sicepat", "J&T": the courier's id is often their spelling.
         spellings = [(q.courier_name, q) for q in options]
@@ -610,6 +612,10 @@ async def _courier(a: Answer) -> dict[str, Any] | Rejected:
     if chosen is None:
         return a.invalid("flow_courier_unknown")
     return {a.slot.name: chosen.courier_id, slots.COURIER_NAME: chosen.courier_name, slots.SHIPPING_COST: chosen.cost}
+
+
+# "yang paling murah aja", "termurah", "the cheapest one": the courier with the lowest cost.
+_CHEAPEST = re.compile(r"\b(?:termurah|paling murah|(?:yg|yang|yng)\s+murah|murah\s+aja|cheapest|cheaper one|cheap one)\b", re.IGNORECASE)
 
 
 _FILLER = re.compile(

@@ -496,3 +496,30 @@ async def test_ordering_right_after_a_product_was_shown_orders_that_product(bot)
     await indo.say("batal")
     await indo.say("mau pesan dong")
     assert "produk yang mana" in indo.text, indo.text
+
+
+async def test_the_cheapest_courier_can_be_asked_for_in_words(bot):
+    # "yg paling murah aja" / "cheapest one" at the courier question got "pick a courier from
+    # the list" — the list is sorted by price, yet the customer had to read it and type a name.
+    chat = bot.customer("kurir-murah")
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    await chat.say("Rina")
+    await chat.say("081298765432")
+    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
+    await chat.say("sby")
+    await chat.say("yg paling murah aja kak")
+    assert "Mau bayar pakai apa" in chat.text, chat.text
+    assert (await chat.state())["flow"]["slots"][slots.COURIER_NAME] == "SiCepat REG"
+
+    english = bot.customer("courier-cheapest")
+    await english.say("I want to order the kawung shirt size L navy", lang="en")
+    await english.say("1")
+    await english.press("Go on")
+    await english.say("Budi Santoso")
+    await english.say("0812 3333 4444")
+    await english.say("Jl. Kenanga 12, Kebayoran Baru")
+    await english.say("jakarta")
+    await english.say("the cheapest one please")
+    assert "How would you like to pay" in english.text, english.text
