@@ -730,6 +730,8 @@ async def _confirm(a: Answer) -> dict[str, Any] | Rejected:
         for type_ in EDITABLE_PARTS[part]:
             if type_ == "cart":
                 cleared[slots.CART] = []
+                # The cart starts over: say so, or "which product?" reads as if it were lost.
+                a.notes.append(a.text("flow_cart_emptied"))
             elif type_ == "address":
                 cleared["address"] = None
             elif (name := next((s.name for s in flow.slots if s.type == type_), None)) is not None:

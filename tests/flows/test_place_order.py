@@ -523,3 +523,16 @@ async def test_the_cheapest_courier_can_be_asked_for_in_words(bot):
     await english.say("jakarta")
     await english.say("the cheapest one please")
     assert "How would you like to pay" in english.text, english.text
+
+
+async def test_changing_the_cart_from_the_summary_says_it_starts_over(bot):
+    # "🛒 Ubah keranjang" emptied the cart and asked "Mau pesan produk yang mana?" as if the
+    # order had just begun; the customer could not tell the two shirts were gone.
+    chat = bot.customer("ubah-keranjang")
+    await walk_to_summary(chat)
+    await chat.press("Ubah keranjang")
+    assert "keranjangnya kami kosongkan" in chat.text and "produk yang mana" in chat.text, chat.text
+    await chat.say("kemeja kawung L navy")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    assert "Mau pakai kurir yang mana" in chat.text, chat.text  # name and address kept
