@@ -51,10 +51,14 @@ class ActionAnswerFaq(Action):
         answer = entry.answer[lang]
         if tracker.get_slot(slots.ALREADY_TALKING):
             answer = without_salutation(answer)
+        quote = None
+        if _quotes_rates(ctx, entry):
+            quote = shipping_quote(ctx, tracker.latest_message.get("text") or "", lang)
+            if quote is not None:
+                answer = without_asking_the_city(answer)  # the city was named: the rates follow
         dispatcher.utter_message(text=answer, buttons=buttons)
         pending = None
         if _quotes_rates(ctx, entry):
-            quote = shipping_quote(ctx, tracker.latest_message.get("text") or "", lang)
             if quote is not None:
                 dispatcher.utter_message(text=quote)
             else:
@@ -73,6 +77,21 @@ def without_salutation(answer: str) -> str:
     if rest == answer or not rest:
         return answer
     return rest[0].upper() + rest[1:]
+
+
+# The closing sentence of a shipping answer that asks for the destination ("Sebutkan kota
+# tujuan Kakak, nanti kami cekkan ongkirnya.", "Tell us your city and we'll check it for you.").
+_ASKS_THE_CITY = re.compile(
+    r"(?<=[.!?])\s+[^.!?]*\b(?:sebutkan|sebut|kasih tahu|kabari|infokan|tulis|tell us|let us know|send us)\b"
+    r"[^.!?]*\b(?:kota|city|tujuan|destination)\b[^.!?]*[.!?]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_asking_the_city(answer: str) -> str:
+    """The answer without its last sentence when that sentence asks which city: asked when
+    the question named one, it reads as if the customer had not been heard."""
+    return _ASKS_THE_CITY.sub("", answer).rstrip() or answer
 
 
 def _quotes_rates(ctx: context.FlowContext, entry: FaqEntry) -> bool:

@@ -11,6 +11,11 @@ async def test_a_city_in_the_question_gets_every_couriers_price(bot):
     assert "Ongkir ke Surabaya untuk paket 1 kg" in quote, chat.text
     assert "• JNE REG: Rp14.000 (2–3 hari)" in quote, quote  # shipping.yml: zone jawa, 14000/kg
     assert "GoSend" not in quote  # GoSend only serves Solo itself
+    # the city was named: the answer does not end by asking for it ("Sebutkan kota tujuan Kakak")
+    assert "Sebutkan kota tujuan" not in chat.text, chat.text
+    english = bot.customer("ship-sby-en")
+    await english.say("how much is shipping to surabaya?", lang="en")
+    assert "Shipping to Surabaya" in english.text and "Tell us your city" not in english.text, english.text
 
 
 async def test_the_city_named_after_the_answer_gets_the_prices(bot):
