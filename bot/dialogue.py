@@ -190,6 +190,11 @@ class Dialogue:
         if _only_a_photo(run.turn.message):
             await self._act(run, "action_photo_received")
             return
+        if self._buys_from_the_catalog(run.turn.parse):
+            # "mau beli kain batik": the FAQ about fabrics shares its words, but the customer
+            # said outright that they want to buy something the catalog has.
+            order = next(s for s in run.turn.parse.ranking if s.name == intents.PLACE_ORDER)
+            run.turn.parse = replace(run.turn.parse, intent=order, suggestions=())
         if (faq := _cancel_order_faq(run.turn.parse)) is not None:
             # "batalin aja pesanannya" with no flow running cancels nothing: the shop's
             # answer on cancelling a placed order, not "Oke Kak, sudah dibatalkan".
@@ -199,6 +204,15 @@ class Dialogue:
             await self._start(run, self.ctx.shop.flows[action[len(FLOW_PREFIX) :]])
         else:
             await self._act(run, action)
+
+    def _buys_from_the_catalog(self, parse: ParseResult) -> bool:
+        """The message opens with "mau beli/pesan/order", names products of the catalog, and the
+        NLU, though it picked an FAQ entry, ranks ordering among its first guesses."""
+        if not intents.is_faq(parse.intent.name) or not (said := _BUYING.match(parse.text)):
+            return False
+        if not any(s.name == intents.PLACE_ORDER for s in parse.ranking[:3]):
+            return False
+        return bool(find_products(self.ctx.shop.products, parse.text[said.end() :], limit=1, by_word=True))
 
     def _city_after_shipping_answer(self, run: _Run) -> bool:
         """The shipping answer asked which city, and this message names one and says little
@@ -531,6 +545,12 @@ class Dialogue:
         return True
 
 
+# How a message says outright that the customer wants to buy: "mau beli", "kak pengen order".
+_BUYING = re.compile(
+    r"^\W*(?:(?:kak|ka|min|gan|sis|halo|hai)\W+)?(?:(?:saya|aku|sy|gue|gw)\s+)?"
+    r"(?:mau|pengen|pingin|ingin|mo|mw)\s+(?:beli|pesan|pesen|order)\b|^\W*i(?:'d like| want| would like) to (?:buy|order)\b",
+    re.IGNORECASE,
+)
 # Words with which a "cancel" names an order already placed ("batalin aja pesanannya").
 _ORDER_WORDS = re.compile(r"\b(?:pesanan\w*|pesenan\w*|orderan\w*|order|orders|SP-?\d)", re.IGNORECASE)
 # How far down the ranking an FAQ entry may be and still be the one such a message asks about.

@@ -536,3 +536,12 @@ async def test_changing_the_cart_from_the_summary_says_it_starts_over(bot):
     await chat.say("1")
     await chat.press("Lanjut")
     assert "Mau pakai kurir yang mana" in chat.text, chat.text  # name and address kept
+
+
+async def test_saying_mau_beli_and_a_catalog_word_starts_an_order(bot):
+    # "mau beli kain batik" shares "kain" and "batik" with the FAQ about materials, and got
+    # the answer about primisima cotton instead of an order.
+    chat = bot.customer("mau-beli-kain")
+    await chat.say("mau beli kain batik")
+    assert "katun primisima" not in chat.text, chat.text
+    assert "Kain Batik Cap Parang Rusak" in chat.buttons, chat.text
