@@ -9,6 +9,7 @@ turn is committed, so anything a customer has seen is already stored.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import replace
 from typing import Any, Protocol
@@ -204,6 +205,8 @@ class Engine:
         current: Lang = conversation.lang if conversation.lang in ("id", "en") else self.default_lang
         if _payload_intent(message.text) is not None:
             return current
+        if (asked := _asked_language(message.text)) is not None:
+            return asked  # "can we continue in English?", even in the middle of a flow
         if (conversation.state or {}).get("flow"):
             return current  # "Bank Jago", "Jl. Merpati No. 5": answers to a question don't switch language
         # Once the customer has written, one message of slang or a typo ("noted kak",
@@ -336,6 +339,22 @@ class Engine:
 
 def _action_classes() -> list[type[Action]]:
     return [getattr(flows, name) for name in flows.__all__]
+
+
+# A customer asking outright for a language: "can we continue in English?", "english please",
+# "pakai bahasa indonesia aja kak".
+_ASKS_ENGLISH = re.compile(r"\b(?:in|speak|use|using)\s+english\b|\benglish\s*,?\s*(?:please|pls)\b|\bbahasa\s+inggris\b", re.I)
+_ASKS_INDONESIAN = re.compile(
+    r"\b(?:in|speak|use|using)\s+(?:indonesian|bahasa)\b|\bbahasa\s+indonesia\b|\bindonesian\s*,?\s*(?:please|pls)\b", re.I
+)
+
+
+def _asked_language(text: str) -> Lang | None:
+    if _ASKS_ENGLISH.search(text):
+        return "en"
+    if _ASKS_INDONESIAN.search(text):
+        return "id"
+    return None
 
 
 def _payload_intent(text: str) -> str | None:

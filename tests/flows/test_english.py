@@ -108,3 +108,18 @@ async def test_asking_which_sizes_there_are_is_not_asking_for_size_s(bot):
     await chat.say("what sizes does the parang shirt come in?", lang="en")
     assert "Kemeja Batik Parang Slim Fit" in chat.text and "M, L, XL, XXL" in chat.text, chat.text
     assert "sold out" not in chat.text, chat.text
+
+
+async def test_asking_for_english_in_the_middle_of_an_order_switches_to_english(bot):
+    # "sorry, can we continue in English?" at "Mau pesan berapa, Kak?" stayed in Indonesian
+    # ("Mau berapa, Kak? Tulis angkanya saja"): a flow kept the conversation's language.
+    chat = bot.customer("switch-en")
+    await chat.say("mau pesan tas rotan")
+    await chat.press("20 cm · natural")
+    assert "Mau pesan berapa" in chat.text, chat.text
+    await chat.say("sorry, can we continue in English?")
+    assert chat.last_info.lang == "en" and "How many would you like?" in chat.text, chat.text
+    await chat.say("1")
+    assert "Added to your cart" in chat.text and "× 1" in chat.text, chat.text
+    await chat.say("pakai bahasa indonesia aja deh kak")  # and back
+    assert chat.last_info.lang == "id" and "Mau tambah produk lain" in chat.text, chat.text
