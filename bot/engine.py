@@ -157,6 +157,9 @@ class Engine:
             already_talking=conversation.last_seq > 0,
         )
         outcome = await self.dialogue.respond(dialogue_turn, dict(conversation.state or {}))
+        # The intent the dialogue acted on: it may read the NLU's guess otherwise ("mau beli kain
+        # batik" is an order, not the FAQ on fabrics), and the console shows agents this one.
+        parse = dialogue_turn.parse
         handoff, state, action_name = outcome.handoff, outcome.state, outcome.action
         ticket_id = outcome.ticket_id
 

@@ -545,3 +545,5 @@ async def test_saying_mau_beli_and_a_catalog_word_starts_an_order(bot):
     await chat.say("mau beli kain batik")
     assert "katun primisima" not in chat.text, chat.text
     assert "Kain Batik Cap Parang Rusak" in chat.buttons, chat.text
+    # the turn is recorded (custom.intent, the console) as what the bot acted on
+    assert chat.last_info.intent == "place_order", chat.last_info

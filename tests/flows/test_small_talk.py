@@ -34,3 +34,4 @@ async def test_cancel_my_order_outside_a_flow_gets_how_to_cancel(bot):
     await chat.say("batalin aja pesanannya")
     assert "dibatalkan. Ada lagi" not in chat.text, chat.text
     assert "otomatis batal setelah 3 hari" in chat.text, chat.text  # the demo shop's order-cancel answer
+    assert chat.last_info.faq_id == "order-cancel", chat.last_info  # recorded as what was answered
