@@ -434,7 +434,13 @@ class Dialogue:
             await self._digress(run, flow, digression)
             return
         before = len(run.messages)
-        await self._act(run, VALIDATE, flow, [SlotSet(slot.name, picked or turn.message.text)])
+        answers = [SlotSet(slot.name, picked or turn.message.text)]
+        contact = flow_def.slot_of_type("contact")
+        found = {e.entity for e in turn.parse.entities}
+        if slot.type == "order_number" and contact is not None and "order_number" in found and found & {"phone", "email"}:
+            # "SP-2026-000123 081234567890" after a failed check: the proof comes with the number.
+            answers.append(SlotSet(contact.name, turn.message.text))
+        await self._act(run, VALIDATE, flow, answers)
         if flow["slots"].get(slots.FLOW_ABORT):
             self._end(run)
             return

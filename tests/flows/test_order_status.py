@@ -189,3 +189,22 @@ async def test_a_message_quoting_an_order_number_is_never_a_dead_end(bot):
     await chat.say(f"hello, I ordered a shirt last week and it still hasn't arrived, order {order.number}", lang="en")
     assert "didn't quite get that" not in chat.text, chat.text
     assert order.number in chat.text and "Kemeja Batik Parang Slim Fit" in chat.text, chat.text
+
+
+async def test_after_a_failed_check_number_and_phone_can_come_in_one_message(bot):
+    # After "tidak cocok" the bot asks for the order number again; a customer who answers
+    # with the number and the phone together was asked for the phone a second time.
+    order = await place(bot, sender="owner-retry")
+    chat = bot.customer("retry-both")
+    await chat.say(f"cek pesanan {order.number}")
+    await chat.say("081234567899")  # a typo
+    assert "tidak cocok" in chat.text and "sekaligus" in chat.text, chat.text
+    await chat.say(f"{order.number} 081234567890")
+    assert "nomor HP atau email" not in chat.text, chat.text
+    assert "Menunggu pembayaran" in chat.text and "Kemeja Batik Parang Slim Fit" in chat.text, chat.text
+
+    wrong = bot.customer("retry-both-wrong")  # together and wrong: counted as one more try
+    await wrong.say(f"cek pesanan {order.number}")
+    await wrong.say("081234567899")
+    await wrong.say(f"{order.number} 081200000000")
+    assert "tidak cocok" in wrong.text and "sisa 3" in wrong.text and "Kemeja" not in wrong.text, wrong.text
