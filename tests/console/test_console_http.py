@@ -349,7 +349,8 @@ async def test_take_over_reply_hand_back_resolve_and_rating(console_server: Cons
         status, html = await budi.get(f"/console/conversations/{cid}")
         assert "5/5" in html and "Cepat &amp; ramah &lt;3\ufffd" in html
         # Numbers on the page: first response, wait for a person, resolution time.
-        assert re.search(r"Respons pertama</dt><dd>\d", html)
+        assert re.search(r"Respons pertama</dt><dd[^>]*>\d", html)
+        assert re.search(r"Waktu penyelesaian</dt><dd[^>]*>\d", html)
         status, body = await budi.act(cid, "reply", text="halo?")
         assert status == 409 and body["error"] == "resolved"
         actions = [r["action"] for r in console_server.rows("SELECT action FROM conversation_actions WHERE conversation_id = ? ORDER BY id", cid)]
