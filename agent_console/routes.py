@@ -68,7 +68,6 @@ from bot.runtime import Runtime
 from bot.store import console_queries as cq
 from bot.store.columns import MAX_ID, MAX_INT
 from bot.store.sanitize import clean_text as clean_text_for_store
-from bot.types import ConversationStatus
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import socket
 import uuid
+from contextlib import contextmanager
 import subprocess
 import sys
 import time
@@ -147,6 +148,14 @@ async def _admin(sql: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session; its asyncpg DSN."""
+    with own_postgres_database() as dsn:
+        yield dsn
+
+
+@contextmanager
+def own_postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; its asyncpg DSN. Skips the test
+    when no PostgreSQL server answers."""
     name = f"sapa_test_{uuid.uuid4().hex[:12]}"
     try:
         blocking(_admin, f'CREATE DATABASE "{name}"')

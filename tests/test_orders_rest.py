@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEMO_DATA, ROOT, sapa_env, start_server
+from tests.conftest import DEMO_DATA, sapa_env, start_server
 
 ADMIN_PASSWORD = "batik-sekar-ayu-2026"
 
@@ -218,7 +216,7 @@ def test_admins_find_orders_by_number_name_or_phone(shop_server):
 def test_unpaid_orders_cancel_themselves_with_a_reminder_first(shop_server):
     late = RestCustomer(shop_server.base, "late-payer")
     number = order_in_indonesian(late)
-    stock_before = admin(shop_server.base, "GET", f"/api/admin/orders/{number}")
+    assert admin(shop_server.base, "GET", f"/api/admin/orders/{number}")["status"] == "pending_payment"
     env = shop_server.env
 
     def sweep(at: datetime) -> str:

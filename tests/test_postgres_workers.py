@@ -17,7 +17,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -25,7 +24,7 @@ import pytest
 
 from sqlalchemy.engine import make_url
 
-from tests.conftest import ADMIN_DSN, _admin, _dsn_for, blocking, sapa_env, start_server
+from tests.conftest import own_postgres_database, sapa_env, start_server
 from tests.console.conftest import ACCOUNTS, Agent, ConsoleServer, copy_demo_data, new_http, widget_customer
 from tests.test_redis_outage import REDIS_SERVER, OwnRedis, free_port
 
@@ -34,15 +33,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture(scope="module")
 def pg_dsn() -> Iterator[str]:
-    name = f"sapa_test_{uuid.uuid4().hex[:12]}"
-    try:
-        blocking(_admin, f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        pytest.skip(f"PostgreSQL not available at {ADMIN_DSN}: {exc!r}")
-    try:
-        yield _dsn_for(name)
-    finally:
-        blocking(_admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_postgres_database() as dsn:
+        yield dsn
 
 
 class PostgresRelay:

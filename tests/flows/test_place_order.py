@@ -8,6 +8,17 @@ from bot.flows import slots
 from bot.orders.records import OrderStatus
 
 
+async def walk_to_courier(chat) -> None:
+    """An order of one Parang shirt to Surabaya, up to "which courier?"."""
+    await chat.say("mau pesan kemeja parang L biru")
+    await chat.say("1")
+    await chat.press("Lanjut")
+    await chat.say("Rina")
+    await chat.say("081298765432")
+    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
+    await chat.say("sby")
+
+
 async def walk_to_summary(chat, *, lang: str = "id") -> None:
     """The happy path up to the summary, answering as a customer types."""
     if lang == "id":
@@ -205,13 +216,7 @@ async def test_coming_back_hours_later_parks_the_order_until_asked_for(bot):
 
 async def test_the_courier_can_be_typed_as_customers_spell_it(bot):
     chat = bot.customer("ketik-kurir")
-    await chat.say("mau pesan kemeja parang L biru")
-    await chat.say("1")
-    await chat.press("Lanjut")
-    await chat.say("Rina")
-    await chat.say("081298765432")
-    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
-    await chat.say("sby")
+    await walk_to_courier(chat)
     assert "Mau pakai kurir yang mana" in chat.text
     await chat.say("jne")  # REG or YES: the customer is asked which, not given one at random
     assert "Mau yang mana" in chat.text
@@ -502,13 +507,7 @@ async def test_the_cheapest_courier_can_be_asked_for_in_words(bot):
     # "yg paling murah aja" / "cheapest one" at the courier question got "pick a courier from
     # the list" — the list is sorted by price, yet the customer had to read it and type a name.
     chat = bot.customer("kurir-murah")
-    await chat.say("mau pesan kemeja parang L biru")
-    await chat.say("1")
-    await chat.press("Lanjut")
-    await chat.say("Rina")
-    await chat.say("081298765432")
-    await chat.say("Jl. Kenanga No. 7, Kelurahan Sukajadi")
-    await chat.say("sby")
+    await walk_to_courier(chat)
     await chat.say("yg paling murah aja kak")
     assert "Mau bayar pakai apa" in chat.text, chat.text
     assert (await chat.state())["flow"]["slots"][slots.COURIER_NAME] == "SiCepat REG"
