@@ -66,7 +66,10 @@ async def _serve(app: web.Application, settings: Settings, reuse_port: bool) -> 
     try:
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port or None)
         await site.start()
-        log.info("worker %d serving on http://%s:%d", os.getpid(), settings.host, settings.port)
+        # With --port 0 the system picks the port: say which one it picked.
+        bound = [address for address in runner.addresses if isinstance(address, tuple)]
+        port = bound[0][1] if bound else settings.port
+        log.info("worker %d serving on http://%s:%d", os.getpid(), settings.host, port)
         await _stop_requested()
         log.info("worker %d stopping: finishing the requests in flight", os.getpid())
     finally:

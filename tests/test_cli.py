@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -214,6 +217,29 @@ def test_run_on_a_port_already_taken_says_so(tmp_path: Path):
     assert "Traceback" not in result.stderr, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"sapa: cannot listen on 127.0.0.1:{port}: ") and "in use" in last, last
+
+
+def test_run_on_port_0_says_which_port_the_system_picked(tmp_path: Path):
+    write(tmp_path / "shop" / "faq" / "a.yml", GOOD_FAQ)
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--data-dir", "shop", "--port", "0"],
+            cwd=tmp_path, env=sapa_env(tmp_path), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline, found = time.monotonic() + 240, None
+        while found is None and time.monotonic() < deadline and process.poll() is None:
+            found = re.search(r"serving on http://127\.0\.0\.1:(\d+)", log.read_text("utf-8", "replace"))
+            time.sleep(0.2)
+        assert found is not None, log.read_text("utf-8", "replace")
+        port = int(found.group(1))
+        assert port != 0  # before: "serving on http://127.0.0.1:0", no use to anyone
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
 
 
 def test_check_and_run_refuse_an_account_number_without_its_leading_zero(tmp_path: Path):
