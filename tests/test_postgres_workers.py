@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import own_postgres_database, sapa_env, start_server
 from tests.console.conftest import ACCOUNTS, Agent, ConsoleServer, copy_demo_data, new_http, widget_customer
-from tests.test_redis_outage import REDIS_SERVER, OwnRedis, free_port
+from tests.test_redis_outage import OwnRedis, free_port, own_redis  # noqa: F401 (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -106,16 +106,6 @@ def pg_relay(pg_dsn: str) -> Iterator[PostgresRelay]:
     relay.start()
     yield relay
     relay.close()
-
-
-@pytest.fixture(scope="module")
-def own_redis() -> Iterator[OwnRedis]:
-    if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    redis = OwnRedis(free_port())
-    redis.start()
-    yield redis
-    redis.stop()
 
 
 @pytest.fixture(scope="module")
